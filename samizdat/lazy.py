@@ -45,7 +45,7 @@ def _load(name: str, target: str) -> click.Command:
 
 
 def _unavailable(name: str, module_name: str, exc: ModuleNotFoundError) -> click.Command:
-    top = module_name.split(".")[0]
+    top = module_name.split(".", maxsplit=1)[0]
     extra = _EXTRA_FOR_PACKAGE.get(top)
     hint = (
         f"install it with: pip install 'samizdat[{extra}]'"
