@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from scrub.limits import Limits
 
 
 class Outcome(enum.StrEnum):
@@ -22,12 +25,21 @@ class Outcome(enum.StrEnum):
     REJECTED = "rejected"
 
 
+def _default_limits() -> Limits:
+    # Imported here: scrub.limits raises Rejected, defined below.
+    from scrub.limits import Limits  # noqa: PLC0415 - breaks an import cycle
+
+    return Limits()
+
+
 @dataclass(frozen=True)
 class Profile:
     """How aggressively to clean. "default" keeps clinical evidence in DICOM;
-    "strict" also removes patient identity."""
+    "strict" also removes patient identity. `limits` bounds the work a hostile
+    file can cause (see scrub.limits); replace it with dataclasses.replace."""
 
     name: str = "default"
+    limits: Limits = field(default_factory=_default_limits)
 
 
 DEFAULT_PROFILE = Profile()
