@@ -1,0 +1,1 @@
+"""Small programs the tor tests run inside the network namespace."""
