@@ -21,11 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crypto.onion import generate_client_auth_keypair
 from server.errors import ConfigError
 
 __all__ = [
     "CLIENT_AUTH_DIR",
     "JOURNALIST_SERVICE",
+    "SEALED_CLIENT",
     "SOURCE_SERVICE",
     "TorConfig",
     "client_auth_private_line",
@@ -33,6 +35,7 @@ __all__ = [
     "onion_address",
     "remove_client_auth",
     "render_torrc",
+    "seal_journalist_onion",
     "write_client_auth",
 ]
 
@@ -51,6 +54,9 @@ JOURNALIST_MAX_STREAMS = 20
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # 32-byte x25519 key, unpadded base32 (tor's encoding).
 _KEY_B32 = re.compile(r"^[A-Z2-7]{52}$")
+# A client entry nobody holds the key to (see seal_journalist_onion). The
+# leading underscore keeps it out of the journalist name space.
+SEALED_CLIENT = "_sealed"
 _ONION = re.compile(r"^[a-z2-7]{56}\.onion$")
 # A torrc path is one line: a newline or '#' would inject or cut options.
 _UNSAFE_PATH = re.compile(r"[\s#\"\\]")
@@ -64,6 +70,7 @@ class TorConfig:
     by default it is `D/tor/`. `journalist_clients` names the journalists with
     an `.auth` file; while it is empty the journalist service is left out,
     because tor serves an onion with an empty `authorized_clients/` to anyone.
+    (`seal_journalist_onion` keeps it on, locked, from the start.)
     `data_directory` is tor's own state dir; None leaves it to the
     defaults torrc (Debian's tor service sets /var/lib/tor).
     """
@@ -90,7 +97,8 @@ class TorConfig:
             tor_dir=resolved,
             source_port=source_port,
             journalist_port=journalist_port,
-            journalist_clients=tuple(list_client_auth(resolved)),
+            journalist_clients=tuple(list_client_auth(resolved))
+            + ((SEALED_CLIENT,) if _sealed_path(resolved).exists() else ()),
             data_directory=data_directory,
         )
 
@@ -111,7 +119,9 @@ def _check_port(port: int, what: str) -> int:
     return port
 
 
-def _check_name(name: str) -> str:
+def _check_name(name: str, *, sealed_ok: bool = False) -> str:
+    if sealed_ok and name == SEALED_CLIENT:
+        return name
     if not _NAME.match(name):
         raise ConfigError(
             "a journalist name for onion client authorisation must be 1-64 letters, "
@@ -131,7 +141,7 @@ def render_torrc(config: TorConfig) -> str:
             "the source and journalist ports must differ",
             hint="the two onions must never share an app: set distinct ports",
         )
-    clients = [_check_name(n) for n in config.journalist_clients]
+    clients = [_check_name(n, sealed_ok=True) for n in config.journalist_clients]
 
     lines = [
         "# Samizdat onion services, rendered by `samizdat admin tor-config`.",
@@ -212,6 +222,10 @@ def write_client_auth(tor_dir: Path, name: str, public_key_b32: str) -> Path:
             "not a base32 x25519 public key",
             hint="pass the public half of the client-auth key pair",
         )
+    return _write_auth_file(tor_dir, name, public_key_b32)
+
+
+def _write_auth_file(tor_dir: Path, name: str, public_key_b32: str) -> Path:
     directory = _auth_dir(tor_dir)
     for d in (tor_dir, tor_dir / JOURNALIST_SERVICE, directory):
         d.mkdir(mode=0o700, exist_ok=True)
@@ -225,6 +239,27 @@ def write_client_auth(tor_dir: Path, name: str, public_key_b32: str) -> Path:
     finally:
         os.close(fd)
     os.replace(tmp, target)
+    return target
+
+
+def _sealed_path(tor_dir: Path) -> Path:
+    return _auth_dir(tor_dir) / f"{SEALED_CLIENT}.auth"
+
+
+def seal_journalist_onion(tor_dir: Path) -> Path:
+    """Enrol a client whose private key is thrown away at once.
+
+    With it, the journalist onion can exist (and its address be known, so
+    the first journalist's key line can name it) before anyone is enrolled,
+    with client authorisation already on: nobody can open its descriptor.
+    Idempotent; the entry stays harmless after real journalists arrive.
+    """
+    target = _sealed_path(tor_dir)
+    if target.exists():
+        return target
+    # Only the public half leaves this function; the private half is garbage.
+    public = generate_client_auth_keypair().public_b32
+    _write_auth_file(tor_dir, SEALED_CLIENT, public)
     return target
 
 

@@ -14,12 +14,14 @@ import pytest
 from crypto.onion import generate_client_auth_keypair, public_from_private
 from server.errors import ConfigError
 from server.torconfig import (
+    SEALED_CLIENT,
     TorConfig,
     client_auth_private_line,
     list_client_auth,
     onion_address,
     remove_client_auth,
     render_torrc,
+    seal_journalist_onion,
     write_client_auth,
 )
 from tests.tor.netns import NetNs, netns_unavailable_reason
@@ -169,3 +171,15 @@ def test_real_tor_accepts_the_rendered_torrc(tmp_path: Path, enrolled: bool) -> 
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Configuration was valid" in result.stdout
+
+
+def test_a_sealed_journalist_onion_has_client_auth_on_from_the_start(tmp_path: Path) -> None:
+    tor_dir = tmp_path / "tor"
+    first = seal_journalist_onion(tor_dir)
+    key = first.read_text()
+    assert seal_journalist_onion(tor_dir) == first and first.read_text() == key
+    assert list(list_client_auth(tor_dir)) == []  # not a journalist
+    text = render_torrc(TorConfig.for_instance(tmp_path))
+    assert "HiddenServicePort 80 127.0.0.1:8081" in text
+    with pytest.raises(ConfigError):
+        write_client_auth(tor_dir, SEALED_CLIENT, key.split(":")[2].strip())
