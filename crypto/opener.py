@@ -28,7 +28,7 @@ from .keychain import KeyChain
 from .keys import Identity, Recipient
 from .signing import PublicKey, verify_file_trusted
 
-__all__ = ["OpenedBundle", "OpenedFile", "OutputExistsError", "open_bundle"]
+__all__ = ["OpenedBundle", "OpenedFile", "OutputExistsError", "open_bundle", "read_manifest"]
 
 _UUID_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.age")
 _MAX_SIG = 4096
@@ -192,3 +192,51 @@ def _decrypt(
         if progress is not None:
             progress(src.tell())
     return parser.finish()
+
+
+class _Discard:
+    """A file sink that keeps nothing (reading only the manifest)."""
+
+    def write(self, data: bytes | memoryview) -> int:
+        return len(data)
+
+    def close(self) -> None:
+        return None
+
+
+def read_manifest(
+    bundle_path: str | os.PathLike[str],
+    identity: Identity,
+    *,
+    sig_path: str | os.PathLike[str] | None = None,
+    trusted: list[PublicKey] | None = None,
+) -> dict[str, Any]:
+    """Decrypt a bundle only to read its manifest (files are discarded, not written).
+
+    With `sig_path` and `trusted`, the signature and comment are checked first
+    and the manifest is bound to them; without, the result is unverified by the
+    server's signature (still authenticated to whoever knew your public key).
+    """
+    with open(bundle_path, "rb") as src:
+        comment: BundleComment | None = None
+        if sig_path is not None and trusted is not None:
+            with open(sig_path, "rb") as f:
+                raw_sig = f.read(_MAX_SIG + 1)
+            if len(raw_sig) > _MAX_SIG:
+                raise CryptoError
+            try:
+                sig_text = raw_sig.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CryptoError from None
+            _, trusted_comment = verify_file_trusted(trusted, src, sig_text)
+            comment = BundleComment.parse(trusted_comment)
+            src.seek(0)
+        parser = ContainerParser(lambda _name: _Discard())  # type: ignore[arg-type, return-value]
+        for chunk in AgeReader(src, [identity]).chunks():
+            parser.feed(chunk)
+        container = parser.finish()
+    if comment is not None:
+        _check(container, comment, identity.recipient())
+    elif identity.recipient().encode() not in container.manifest.get("recipients", []):
+        raise CryptoError
+    return container.manifest
