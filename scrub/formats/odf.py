@@ -88,12 +88,14 @@ def _manifest_entries(data: bytes) -> list[str]:
     return entries
 
 
-class OdfScrubber:
+class _Job:
+    """One cleaning run; holds the type it was handed (no shared state)."""
+
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
         self.kind = type_name.upper()
 
-    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
+    def run(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
         members = _zip.read_members(untrusted_data, profile.limits)
         by_name = {m.name: m.data for m in members}
         mimetype = MIMETYPES[self.type_name]
@@ -164,6 +166,19 @@ class OdfScrubber:
         )
 
 
+class OdfScrubber:
+    """One scrubber for odt, ods, odp. The registry maps all three to
+    SCRUBBER; which one it was handed is `report.detected_type`."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
+        kind = report.detected_type if report.detected_type in _TYPES else self.type_name
+        return _Job(kind).run(untrusted_data, profile, report)
+
+
+_TYPES = frozenset({"odt", "ods", "odp"})
 ODT = OdfScrubber("odt")
 ODS = OdfScrubber("ods")
 ODP = OdfScrubber("odp")

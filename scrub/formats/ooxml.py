@@ -153,12 +153,14 @@ def _content_types(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
     return defaults, overrides
 
 
-class OoxmlScrubber:
+class _Job:
+    """One cleaning run; holds the type it was handed (no shared state)."""
+
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
         self.kind = type_name.upper()
 
-    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
+    def run(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
         members = _zip.read_members(untrusted_data, profile.limits)
         by_name = {m.name: m.data for m in members}
         lower = {name.lower(): name for name in by_name}
@@ -281,6 +283,19 @@ class OoxmlScrubber:
         )
 
 
+class OoxmlScrubber:
+    """One scrubber for docx, xlsx, pptx. The registry maps all three to
+    SCRUBBER; which one it was handed is `report.detected_type`."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
+        kind = report.detected_type if report.detected_type in _TYPES else self.type_name
+        return _Job(kind).run(untrusted_data, profile, report)
+
+
+_TYPES = frozenset({"docx", "xlsx", "pptx"})
 DOCX = OoxmlScrubber("docx")
 XLSX = OoxmlScrubber("xlsx")
 PPTX = OoxmlScrubber("pptx")
