@@ -1,0 +1,1 @@
+"""The source-facing app: landing page, codenames, uploads, replies."""

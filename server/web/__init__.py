@@ -1,0 +1,1 @@
+"""Web pieces shared by the source and journalist apps (security headers)."""
