@@ -68,16 +68,17 @@ def trusted_keys(pinned: PublicKey, untrusted_chain_json: str) -> list[PublicKey
     """The pinned key and every later key the chain proves; raises TrustProblem."""
     try:
         chain = KeyChain.from_json(untrusted_chain_json)
-        keys = list(chain.resolve(pinned))
+        # resolve() answers [pinned] for a chain that lacks the pin; a server
+        # that does not know our pinned key is not the server we trust.
+        if pinned not in chain.keys:
+            raise CryptoError
+        return list(chain.resolve(pinned))
     except CryptoError:
         raise TrustProblem(
             "the server's key chain does not follow from the pinned key",
             hint="the server may be impersonated, or its key was replaced without a signed "
             "rotation: check with your admin before trusting anything from it",
         ) from None
-    if not keys:
-        raise TrustProblem("the server's key chain does not contain the pinned key")
-    return keys
 
 
 def advance_pin(keys: list[PublicKey], environ: dict[str, str] | None = None) -> bool:
