@@ -47,7 +47,7 @@ def test_cctv_vector(name: str) -> None:
         identities = [Identity.parse(s) for s in meta.get("identity", [])]
     except KeyFormatError:
         pytest.skip("hybrid (post-quantum) identity: not implemented")
-    passphrases = [p.encode() for p in meta.get("passphrase", [])] or [None]
+    passphrases: list[bytes | None] = [p.encode() for p in meta.get("passphrase", [])] or [None]
     expect = meta["expect"][0]
     outcomes = {_attempt(name, body, identities, p, meta) for p in passphrases}
     # With several passphrases (age's CLI would try each), one success is enough.
