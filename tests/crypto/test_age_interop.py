@@ -122,5 +122,5 @@ def test_100_mib_both_directions(tmp_path: Path) -> None:
     h = hashlib.sha256()
     with theirs.open("rb") as src:
         for piece in AgeReader(src, [me]).chunks():
-            h.update(chunk)
+            h.update(piece)
     assert h.hexdigest() == want.hexdigest()
