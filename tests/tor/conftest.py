@@ -2,15 +2,17 @@
 
 `tor_net` boots, once per test session (per xdist worker), a private Tor
 network inside a fresh loopback-only namespace: 3 authorities, 3 relays, an
-onion host serving the instance's two onions rendered by `server.torconfig`
-(source: public with PoW; journalist: client authorisation), a client
-holding a journalist's client-auth key and a client without one. Teardown
+onion host serving a real instance's two onions exactly as `samizdat admin
+tor-config` renders them (source: public with PoW; journalist: client
+authorisation), a client holding the key line `samizdat admin journalist
+add` handed out, and a client without one. Teardown
 stops every tor by PID and deletes the namespace, also when a test fails.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -22,15 +24,11 @@ from typing import Any
 
 import pytest
 
-from crypto.onion import ClientAuthKeypair, generate_client_auth_keypair
 from server.torconfig import (
     JOURNALIST_SERVICE,
     SOURCE_SERVICE,
-    TorConfig,
-    client_auth_private_line,
     onion_address,
-    render_torrc,
-    write_client_auth,
+    seal_journalist_onion,
 )
 from tests.tor.netns import NetNs, netns_unavailable_reason
 from tests.tor.network import Node, PrivateTorNetwork
@@ -56,11 +54,13 @@ def tor_unavailable_reason() -> str | None:
 class TorNet:
     ns: NetNs
     net: PrivateTorNetwork
-    tor_dir: Path
+    data_dir: Path  # the instance; its tor/ is the onion host's service dir
     host: Node
     client: Node  # has the journalist's client-auth key
     stranger: Node  # has no key
-    keypair: ClientAuthKeypair
+    enrolment: dict[str, str]  # `admin journalist add --json`
+    identity: Path  # the journalist's passphrase-protected key
+    passphrase: Path
     source_onion: str
     journalist_onion: str
     empty_auth_onion: str
@@ -122,28 +122,46 @@ class TorNet:
         return proc
 
 
+def samizdat(*args: str | Path, timeout: float = 120) -> str:
+    """Run the real CLI (outside the namespace: these commands use no network)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "samizdat", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"samizdat {args[:3]} failed: {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
 def _boot(net: PrivateTorNetwork) -> TorNet:
-    root, ns = net.root, net.ns
+    root = net.root
     t0 = time.monotonic()
     net.build()
     timings: dict[str, float] = {"keys_and_torrcs": time.monotonic() - t0}
     net.start(net.nodes)
+
+    # Meanwhile: a real instance, and a journalist key made as on the
+    # air-gapped workstation.
+    data_dir = root / "instance"
+    samizdat("admin", "init", "--data-dir", data_dir, "--yes")
+    tor_dir = data_dir / "tor"
+    # What deploy/samizdat-tor-sync does: the journalist onion exists from the
+    # start, with client authorisation on and nobody holding a key.
+    seal_journalist_onion(tor_dir)
+    passphrase = root / "passphrase"
+    passphrase.write_text(secrets.token_urlsafe(16) + "\n")
+    identity = root / "alice.key"
+    samizdat("journalist", "keygen", "--out", identity, "--passphrase-file", passphrase)
+
     net.wait_for_consensus()
     timings["consensus_with_all_relays"] = time.monotonic() - t0
 
-    # The onion host gets the production renderer's services (the same text
-    # `samizdat admin tor-config` emits), with one journalist enrolled.
-    tor_dir = root / "instance-tor"
-    keypair = generate_client_auth_keypair()
-    write_client_auth(tor_dir, JOURNALIST_NAME, keypair.public_b32)
-    services = render_torrc(
-        TorConfig(
-            tor_dir=tor_dir,
-            source_port=SOURCE_PORT,
-            journalist_port=JOURNALIST_PORT,
-            journalist_clients=(JOURNALIST_NAME,),
-        )
-    )
+    # The onion host runs exactly the services `samizdat admin tor-config`
+    # renders for this instance, plus one probe onion (empty authorized_clients/).
+    services = samizdat("admin", "tor-config", "--data-dir", data_dir)
     empty_auth = root / "empty-auth-onion"
     (empty_auth / "authorized_clients").mkdir(mode=0o700, parents=True)
     empty_auth.chmod(0o700)
@@ -163,27 +181,39 @@ def _boot(net: PrivateTorNetwork) -> TorNet:
     journalist_onion = onion_address(tor_dir, JOURNALIST_SERVICE)
     assert source_onion is not None and journalist_onion is not None
 
-    # The journalist's side: exactly the line `admin journalist add` hands
-    # out, in a ClientOnionAuthDir file (what Tor Browser stores too).
+    # Enrol the journalist now that the address exists: the CLI's key line
+    # names it. Then reload tor, as the sync does in production.
+    enrolment = json.loads(
+        samizdat(
+            "admin", "journalist", "add", JOURNALIST_NAME,
+            "--public-key", f"{identity}.pub", "--data-dir", data_dir, "--json", "--yes",
+        )
+    )  # fmt: skip
+    assert enrolment["client_auth"].startswith(journalist_onion.removesuffix(".onion") + ":")
+    net.control(host, "SIGNAL RELOAD")
+
+    # The journalist's side: exactly the line the admin handed out, in a
+    # ClientOnionAuthDir file (what Tor Browser stores too).
     auth_dir = root / "client-auth"
     auth_dir.mkdir(mode=0o700)
-    (auth_dir / f"{JOURNALIST_NAME}.auth_private").write_text(
-        client_auth_private_line(journalist_onion, keypair.private_b32) + "\n"
-    )
-    (auth_dir / f"{JOURNALIST_NAME}.auth_private").chmod(0o600)
+    key_file = auth_dir / f"{JOURNALIST_NAME}.auth_private"
+    key_file.write_text(enrolment["client_auth"] + "\n")
+    key_file.chmod(0o600)
     client = net.add_client("client", 0, auth_dir=auth_dir)
     stranger = net.add_client("stranger", 1)
     net.start([client, stranger])
     net.wait_bootstrapped([host, client, stranger])
     timings["edges_bootstrapped"] = time.monotonic() - t0
     return TorNet(
-        ns=ns,
+        ns=net.ns,
         net=net,
-        tor_dir=tor_dir,
+        data_dir=data_dir,
         host=host,
         client=client,
         stranger=stranger,
-        keypair=keypair,
+        enrolment=enrolment,
+        identity=identity,
+        passphrase=passphrase,
         source_onion=source_onion,
         journalist_onion=journalist_onion,
         empty_auth_onion=(empty_auth / "hostname").read_text().strip(),

@@ -2,19 +2,26 @@
 
 (a) the source onion serves a plain HTTP server through a real rendezvous,
 including a 5 MiB upload; (b) the journalist onion is reachable with the
-journalist's client-auth key and refused, as "missing client
-authorisation", without it.
+key line `admin journalist add` handed out and refused, as "missing client
+authorisation", without it; (c) the real flow: a source submits to
+`samizdat serve` through the source onion and `samizdat journalist fetch`
+downloads the sealed bundle through the journalist onion.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from tests.tor.conftest import EMPTY_AUTH_PORT, JOURNALIST_PORT, SOURCE_PORT, TorNet
+from crypto.totp import totp_code
+from tests.tor.conftest import EMPTY_AUTH_PORT, JOURNALIST_PORT, SOURCE_PORT, TorNet, samizdat
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tor")]
 
@@ -92,3 +99,86 @@ def test_tor_serves_an_onion_with_empty_authorized_clients_to_anyone(tor_net: To
     finally:
         server.kill()
         server.wait()
+
+
+def test_a_source_upload_reaches_the_journalist_through_both_onions(
+    tor_net: TorNet, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The real flow: `samizdat serve` behind the instance's onions; a source
+    submits through the source onion; `samizdat journalist fetch` downloads
+    the sealed bundle through the client-authorised journalist onion; the
+    offline `decrypt` opens it."""
+    data_dir = tor_net.data_dir
+    server = subprocess.Popen(
+        [*tor_net.ns.prefix(), sys.executable, "-m", "samizdat", "serve", "--data-dir", data_dir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for port in (SOURCE_PORT, JOURNALIST_PORT):
+            ready = tor_net.helper("wait-http", f"http://127.0.0.1:{port}/", "60")
+            assert "status" in ready, ready
+        marker = secrets.token_hex(16)
+        # Make sure the descriptors are reachable before the timed steps.
+        home = tor_net.get_with_retry(tor_net.stranger, f"http://{tor_net.source_onion}/")
+        assert home.get("status") == 200, home
+        submitted = tor_net.helper(
+            "source-submit",
+            tor_net.socks_url(tor_net.stranger),
+            f"http://{tor_net.source_onion}",
+            "evidence.txt",
+            marker,
+        )
+        assert submitted.get("status") == 200, submitted
+        assert "evidence.txt" in submitted["page"]
+        assert marker not in submitted["page"]
+
+        journalist_home = tor_net.get_with_retry(
+            tor_net.client, f"http://{tor_net.journalist_onion}/"
+        )
+        assert "error" not in journalist_home, journalist_home
+        password = tmp_path / "password"
+        password.write_text(tor_net.enrolment["password"] + "\n")
+        server_key = tmp_path / "server.pub"
+        samizdat("admin", "signing-key", "export", "--out", server_key, "--data-dir", data_dir)
+        out = tmp_path / "fetched"
+        start = time.monotonic()
+        fetch = subprocess.run(
+            [
+                *tor_net.ns.prefix(), sys.executable, "-m", "samizdat", "journalist", "fetch",
+                "--server", f"http://{tor_net.journalist_onion}",
+                "--user", tor_net.enrolment["name"],
+                "--password-file", str(password),
+                "--otp", totp_code(tor_net.enrolment["totp_secret"], time.time()),
+                "--server-key", str(server_key),
+                "--proxy", tor_net.socks_url(tor_net.client),
+                "--out", str(out),
+            ],
+            capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+        fetch_seconds = time.monotonic() - start
+        assert fetch.returncode == 0, fetch.stdout + fetch.stderr
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    bundles = sorted(out.glob("*.age"))
+    assert len(bundles) == 1, sorted(p.name for p in out.iterdir())
+    assert (out / f"{bundles[0].name}.minisig").is_file()
+    assert (out / "server-keys.json").is_file()
+    assert not (out / "quarantine").exists() or not any((out / "quarantine").iterdir())
+    assert marker.encode() not in bundles[0].read_bytes()
+
+    opened = tmp_path / "opened"
+    samizdat(
+        "journalist", "decrypt", *bundles, "--identity", tor_net.identity,
+        "--passphrase-file", tor_net.passphrase, "--server-key", server_key, "--out", opened,
+    )  # fmt: skip
+    texts = [p.read_bytes() for p in opened.rglob("*") if p.is_file()]
+    assert any(f"document {marker}".encode() in t for t in texts)
+    assert any(f"message {marker}".encode() in t for t in texts)
+    record_property("tor_source_submit_s", round(submitted["seconds"], 2))
+    record_property("tor_journalist_fetch_cli_s", round(fetch_seconds, 2))
