@@ -247,7 +247,7 @@ def change_password(
         new_password = service.change_password(ctx, principal.journalist_id, current_password)
     except PasswordIncorrect as exc:
         return _renderer(request).page(
-            "account.html", status_code=403, principal=principal, error=str(exc)
+            "account.html", status_code=400, principal=principal, error=str(exc)
         )
     response = _renderer(request).page("new_password.html", new_password=new_password)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
