@@ -29,6 +29,8 @@ _MAX_FILENAME_BYTES = 1024
 class FormLimits:
     max_file_bytes: int
     max_files: int
+    # Sum of all file bodies (the framing is bounded separately by the caller).
+    max_total_file_bytes: int
     max_message_chars: int
 
 
@@ -64,6 +66,7 @@ class StreamingForm:
         # "field", "file", "skip" (empty file input) for the current part
         self._kind = ""
         self._file_bytes = 0
+        self._all_file_bytes = 0
         self._field_bytes = 0
         self._max_message_bytes = 4 * limits.max_message_chars
         self._parser = MultipartParser(
@@ -140,8 +143,11 @@ class StreamingForm:
         n = end - start
         if self._kind == "file":
             self._file_bytes += n
+            self._all_file_bytes += n
             if self._file_bytes > self._limits.max_file_bytes:
                 raise LimitExceeded("file")
+            if self._all_file_bytes > self._limits.max_total_file_bytes:
+                raise LimitExceeded("total")
             self._handler.file_data(data[start:end])
         elif self._kind == "field":
             self._field_bytes += n

@@ -33,9 +33,9 @@ from server.ingest.feeder import ChunkFeeder
 from server.ingest.form import FormLimits, StreamingForm, boundary_of
 from server.storage import PendingFile, Store
 
-# Multipart framing around the files (boundaries, part headers, small fields)
-# is allowed on top of max_submission_bytes.
-FRAMING_ALLOWANCE = 1024 * 1024
+# Multipart framing around the files (boundaries, part headers, small
+# fields) is allowed on top of max_submission_bytes and the message.
+FRAMING_ALLOWANCE = 64 * 1024
 
 
 class ScrubService:
@@ -197,7 +197,9 @@ async def receive_submission(
 ) -> IngestResult:
     """Stream one multipart body into a sealed, committed bundle."""
     boundary = boundary_of(content_type)
-    max_total = deps.max_submission_bytes + FRAMING_ALLOWANCE
+    max_total = (
+        deps.max_submission_bytes + 4 * deps.limits.max_message_chars + FRAMING_ALLOWANCE
+    )
     if content_length is not None and content_length > max_total:
         raise LimitExceeded("total")
     expected = content_length if content_length is not None else deps.in_memory_cap

@@ -85,6 +85,7 @@ def create_source_app(
             max_file_bytes=settings.max_file_bytes,
             max_files=settings.max_files,
             max_message_chars=settings.max_message_chars,
+            max_total_file_bytes=settings.max_submission_bytes,
         ),
         max_submission_bytes=settings.max_submission_bytes,
         min_free_bytes=settings.min_free_bytes,
