@@ -69,3 +69,86 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
         else:
             out[str(p.relative_to(root))] = p.read_bytes()
     return out
+
+
+@dataclass(frozen=True)
+class Sealed:
+    store_id: str  # 32-hex id: the store's file name
+    bundle: Path
+    signature: Path
+    recipients: list[str]  # fingerprints recorded in Submission.recipients
+
+
+def seal_submission(data_dir: Path, day: str, payload: bytes, *, source_id: str = "") -> Sealed:
+    """Seal and store one submission the way ingest does: recipients from
+    `server.keys.sealing_recipients(session, day)`, the server's current
+    signing key, file + signature into the store, then the DB row with the
+    recipient fingerprints."""
+    import uuid
+
+    from crypto.bundle import BundleSealer
+    from server.db.engine import make_engine, session_scope
+    from server.db.tables import Source, Submission
+    from server.instance import open_instance
+    from server.keys import load_signing_key, sealing_recipients
+    from server.storage import Store
+
+    paths = open_instance(data_dir)
+    engine = make_engine(paths.db)
+    store = Store(paths)
+    sid = uuid.uuid4()
+    reply = generate_identity().recipient()
+    try:
+        with session_scope(engine) as session:
+            recipients = sealing_recipients(session, day)
+            src = Source(
+                id=source_id or uuid.uuid4().hex,
+                lookup_id=uuid.uuid4().hex,
+                reply_recipient=reply.encode(),
+                designation="test source",
+                created_day=day,
+                last_active_day=day,
+            )
+            session.merge(src)
+            bundle = store.bundle_path(sid.hex)
+            with bundle.open("wb") as sink:
+                sealer = BundleSealer(
+                    recipients,
+                    load_signing_key(paths),
+                    sink,
+                    submission_id=str(sid),
+                    source_id=src.id,
+                    day=day,
+                    reply_recipient=reply,
+                )
+                sealer.begin_file("evidence.txt", "text")
+                sealer.write(payload)
+                sealer.end_file({"outcome": "cleaned"})
+                sig = sealer.finish()
+            store.signature_path(sid.hex).write_text(sig)
+            fps = sorted(r.fingerprint() for r in recipients)
+            session.add(
+                Submission(
+                    id=sid.hex,
+                    source_id=src.id,
+                    size=bundle.stat().st_size,
+                    day=day,
+                    cleaned=True,
+                    file_count=1,
+                    recipients=json.dumps(fps),
+                    signing_key_id=load_signing_key(paths).public_key().key_id_hex,
+                )
+            )
+    finally:
+        engine.dispose()
+    return Sealed(sid.hex, bundle, store.signature_path(sid.hex), fps)
+
+
+def open_sealed(
+    bundle: Path, signature: Path, identity: Identity, trusted: list[Any], out: Path
+) -> bytes:
+    """Open a bundle as the offline client does; returns the one file's bytes."""
+    from crypto.opener import open_bundle
+
+    opened = open_bundle(bundle, signature, identity, trusted, out)
+    return opened.files[0].path.read_bytes()
