@@ -108,10 +108,18 @@ class PdfScrubber:
                 linearize=False,
                 qdf=False,
             )
+        data = out.getvalue()
+        try:
+            # Never hand out a file qpdf itself cannot read back (a damaged
+            # input can be "recovered" into an output that does not parse).
+            with pikepdf.open(io.BytesIO(data)) as check:
+                check_count(len(check.pages), limits.max_pages, "PDF pages")
+        except pikepdf.PdfError as exc:
+            raise Rejected("the PDF could not be rewritten into a readable file") from exc
         report.residual_risks.append(
             "visible page content (text, images, scans of printouts) can identify the author"
         )
-        return out.getvalue()
+        return data
 
     def _clean(self, pdf: pikepdf.Pdf, profile: Profile, report: Report) -> None:
         trailer, root = pdf.trailer, pdf.Root
@@ -146,7 +154,8 @@ class PdfScrubber:
         attachments: list[Stream] = []
         images: list[Stream] = []
         has_jpx = False
-        for obj in self._reachable(pdf, profile.limits.max_objects, report):
+        found = self._reachable(pdf, profile.limits.max_objects, report)
+        for obj in found:
             if isinstance(obj, Stream):
                 subtype = obj.get("/Subtype")
                 if obj.get("/Type") == Name.EmbeddedFile:
@@ -163,7 +172,7 @@ class PdfScrubber:
         for n, image in enumerate(images):
             self._clean_image(image, n, profile, report)
         if attachments:
-            self._clean_attachments(pdf, attachments, profile, report)
+            self._clean_attachments(pdf, attachments, found, profile, report)
         if has_jpx:
             report.residual_risks.append(
                 "JPEG 2000 (JPX) images inside a PDF are kept as they are and may hold metadata"
@@ -262,7 +271,11 @@ class PdfScrubber:
 
     @staticmethod
     def _clean_attachments(
-        pdf: pikepdf.Pdf, attachments: list[Stream], profile: Profile, report: Report
+        pdf: pikepdf.Pdf,
+        attachments: list[Stream],
+        found: list[Dictionary | Stream],
+        profile: Profile,
+        report: Report,
     ) -> None:
         cleaned: list[tuple[Stream, bytes]] = []
         for stream in attachments:
@@ -286,6 +299,9 @@ class PdfScrubber:
             del names["/EmbeddedFiles"]
         if "/Collection" in pdf.Root:
             del pdf.Root["/Collection"]
+        for obj in found:
+            if "/AF" in obj:  # PDF 2.0 associated files point at filespecs too
+                del obj["/AF"]
         for page in pdf.pages:
             annots = page.obj.get("/Annots")
             if isinstance(annots, Array):
