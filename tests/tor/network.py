@@ -24,6 +24,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +124,10 @@ class PrivateTorNetwork:
         d.mkdir(mode=0o700, parents=True, exist_ok=True)
         return d
 
-    def _write_torrc(self, node: Node, body: str) -> None:
+    def _write_torrc(self, node: Node, body: str, authorities: list[str] | None = None) -> None:
+        lines = self.authority_lines if authorities is None else authorities
         text = (
-            _COMMON.format(
-                datadir=node.datadir, nick=node.nick, authorities="\n".join(self.authority_lines)
-            )
+            _COMMON.format(datadir=node.datadir, nick=node.nick, authorities="\n".join(lines))
             + body
         )
         check_torrc(text)
@@ -173,10 +173,10 @@ class PrivateTorNetwork:
         # The relay identity comes from `tor --list-fingerprint`, run on a
         # preliminary torrc that already passes the safety check (a dummy
         # loopback authority: tor needs one in a testing network).
-        self.authority_lines = [
-            f"DirAuthority dummy orport=1 no-v2 v3ident={'0' * 40} 127.0.0.1:1 {'0' * 40}"
-        ]
-        self._write_torrc(node, _RELAY.format(orport=orport) + _AUTHORITY.format(dirport=dirport))
+        dummy = f"DirAuthority dummy orport=1 no-v2 v3ident={'0' * 40} 127.0.0.1:1 {'0' * 40}"
+        self._write_torrc(
+            node, _RELAY.format(orport=orport) + _AUTHORITY.format(dirport=dirport), [dummy]
+        )
         out = subprocess.run(
             [
                 *self.ns.prefix(),
@@ -204,7 +204,9 @@ class PrivateTorNetwork:
 
     def build(self) -> None:
         """Make every key and torrc of the authorities and relays."""
-        auths = [self._make_authority(i) for i in range(N_AUTHORITIES)]
+        # Key generation is CPU-bound in the child processes: run them at once.
+        with ThreadPoolExecutor(max_workers=N_AUTHORITIES) as pool:
+            auths = list(pool.map(self._make_authority, range(N_AUTHORITIES)))
         self.authority_lines = [line for _, line in auths]
         for i, (node, _) in enumerate(auths):
             self._write_torrc(

@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,8 @@ import pytest
 from crypto.totp import totp_code
 from tests.tor.conftest import EMPTY_AUTH_PORT, JOURNALIST_PORT, SOURCE_PORT, TorNet, samizdat
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tor")]
+pytestmark = [pytest.mark.slow]
+Record = Callable[[str, object], None]
 
 UPLOAD_BYTES = 5 * 1024 * 1024
 # Tor's extended SOCKS5 reply (prop 304): the onion's descriptor exists but
@@ -31,8 +33,8 @@ UPLOAD_BYTES = 5 * 1024 * 1024
 SOCKS_MISSING_CLIENT_AUTH = 0xF4
 
 
-def test_source_onion_serves_http_and_a_5mib_upload(
-    tor_net: TorNet, record_property: Callable[[str, object], None]
+def check_source_onion_serves_http_and_a_5mib_upload(
+    tor_net: TorNet, tmp_path: Path, record_property: Record
 ) -> None:
     marker = secrets.token_hex(8)
     server = tor_net.serve(SOURCE_PORT, marker)
@@ -61,8 +63,8 @@ def test_source_onion_serves_http_and_a_5mib_upload(
     )
 
 
-def test_journalist_onion_needs_the_client_auth_key(
-    tor_net: TorNet, record_property: Callable[[str, object], None]
+def check_journalist_onion_needs_the_client_auth_key(
+    tor_net: TorNet, tmp_path: Path, record_property: Record
 ) -> None:
     marker = secrets.token_hex(8)
     server = tor_net.serve(JOURNALIST_PORT, marker)
@@ -86,7 +88,9 @@ def test_journalist_onion_needs_the_client_auth_key(
     record_property("tor_journalist_fetch_s", round(with_key["seconds"], 2))
 
 
-def test_tor_serves_an_onion_with_empty_authorized_clients_to_anyone(tor_net: TorNet) -> None:
+def check_tor_serves_an_onion_with_empty_authorized_clients_to_anyone(
+    tor_net: TorNet, tmp_path: Path, record_property: Record
+) -> None:
     """Tor's behaviour the renderer guards against: with no `.auth` file,
     client authorisation is silently off. Hence server.torconfig leaves the
     journalist onion out of the torrc until a journalist is enrolled."""
@@ -101,8 +105,8 @@ def test_tor_serves_an_onion_with_empty_authorized_clients_to_anyone(tor_net: To
         server.wait()
 
 
-def test_a_source_upload_reaches_the_journalist_through_both_onions(
-    tor_net: TorNet, tmp_path: Path, record_property: Callable[[str, object], None]
+def check_a_source_upload_reaches_the_journalist_through_both_onions(
+    tor_net: TorNet, tmp_path: Path, record_property: Record
 ) -> None:
     """The real flow: `samizdat serve` behind the instance's onions; a source
     submits through the source onion; `samizdat journalist fetch` downloads
@@ -182,3 +186,26 @@ def test_a_source_upload_reaches_the_journalist_through_both_onions(
     assert any(f"message {marker}".encode() in t for t in texts)
     record_property("tor_source_submit_s", round(submitted["seconds"], 2))
     record_property("tor_journalist_fetch_cli_s", round(fetch_seconds, 2))
+
+
+STEPS = [
+    check_source_onion_serves_http_and_a_5mib_upload,
+    check_journalist_onion_needs_the_client_auth_key,
+    check_tor_serves_an_onion_with_empty_authorized_clients_to_anyone,
+    check_a_source_upload_reaches_the_journalist_through_both_onions,
+]
+
+
+def test_private_tor_network(tor_net: TorNet, tmp_path: Path, record_property: Record) -> None:
+    """Every check on one network. One test, not four: with `-n 2` xdist would
+    otherwise boot a second eight-tor network on the other worker of a
+    2-core machine. A failing step does not hide the others."""
+    failures = []
+    for step in STEPS:
+        workdir = tmp_path / step.__name__
+        workdir.mkdir()
+        try:
+            step(tor_net, workdir, record_property)
+        except Exception:
+            failures.append(f"--- {step.__name__}\n{traceback.format_exc(limit=-3)}")
+    assert not failures, "\n".join(failures)
