@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.tor.netns import NetNs
+from tests.tor.network import Node, PrivateTorNetwork
 from tests.tor.torrc_safety import UnsafeTorrc, check_torrc
 
 AUTH = "DirAuthority auth0 orport=5100 no-v2 v3ident=" + "A" * 40 + " 127.0.0.1:7100 " + "B" * 40
@@ -56,3 +60,14 @@ def test_anything_reaching_past_loopback_is_refused(old: str, new: str) -> None:
 
 def test_ipv6_loopback_is_fine() -> None:
     check_torrc(GOOD.replace("SocksPort 127.0.0.1:9100", "SocksPort [::1]:9100"))
+
+
+def test_the_harness_refuses_to_launch_an_unsafe_torrc(tmp_path: Path) -> None:
+    # The check runs again right before launch, on the file tor would read:
+    # a torrc edited after it was written is still refused, and no process starts.
+    net = PrivateTorNetwork(root=tmp_path, ns=NetNs())
+    node = Node("rogue", tmp_path, tmp_path / "torrc")
+    node.torrc.write_text(GOOD.replace("TestingTorNetwork 1", "TestingTorNetwork 0"))
+    with pytest.raises(UnsafeTorrc):
+        net.start([node])
+    assert node.proc is None
