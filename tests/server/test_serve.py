@@ -1,0 +1,87 @@
+"""`samizdat serve` as a real process: start-up refusals, the recovery sweep,
+and the plaintext scan (no marker byte anywhere on disk, in logs or the DB)."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.conftest import make_instance
+from tests.server.serve_helpers import run_cli, start_server
+from tests.server.source_helpers import CODENAME_RE, csrf, gps_jpeg
+from tests.support.scan import scan_paths
+
+
+def test_refuses_uninitialised_dir(tmp_path: Path) -> None:
+    code, out = run_cli("serve", "--data-dir", str(tmp_path / "nothing"))
+    assert code != 0
+    assert "error:" in out and "samizdat admin init" in out
+
+
+def test_refuses_without_an_active_journalist_key(tmp_path: Path) -> None:
+    make_instance(tmp_path / "d", enrol=False)
+    (tmp_path / "d" / "store" / "tmp" / "left.tmp").write_bytes(b"x")
+    code, out = run_cli("serve", "--data-dir", str(tmp_path / "d"))
+    assert code != 0
+    assert "no active journalist key" in out and "samizdat admin journalist add" in out
+    # A refused start changes nothing.
+    assert (tmp_path / "d" / "store" / "tmp" / "left.tmp").exists()
+
+
+def test_sweep_reports_what_it_removed(tmp_path: Path) -> None:
+    inst = make_instance(tmp_path / "d")
+    (inst.paths.store_tmp / "a.tmp").write_bytes(b"half a bundle")
+    orphan = inst.paths.bundles / f"{secrets.token_hex(16)}.age"
+    orphan.write_bytes(b"never acknowledged")
+    server = start_server(inst.root, tmp_path / "logs")
+    server.stop()
+    assert "removed 1 temp file(s) and 1 unacknowledged file(s)" in server.logs()
+    assert not orphan.exists()
+    assert list(inst.paths.store_tmp.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_no_plaintext_anywhere(tmp_path: Path) -> None:
+    marker = "MARK" + secrets.token_hex(12)
+    inst = make_instance(tmp_path / "d")
+    server_tmp = Path(tempfile.mkdtemp(prefix="sz-scan-"))
+    server = start_server(inst.root, tmp_path / "logs", env={"TMPDIR": str(server_tmp)})
+    try:
+        with httpx.Client(base_url=server.source_url, timeout=60, follow_redirects=True) as c:
+            token = csrf(c.get("/").text)
+            page = c.post("/new", data={"csrf_token": token}).text
+            codename = CODENAME_RE.search(page).group(1)  # type: ignore[union-attr]
+            token = csrf(page)
+            big = (marker.encode() + b" ") * 200_000  # ~7 MB text, several chunks
+            r = c.post(
+                "/submit",
+                data={"csrf_token": token, "message": f"message {marker}"},
+                files=[
+                    ("files", (f"{marker}.txt", big, "text/plain")),
+                    ("files", ("gps.jpg", gps_jpeg(marker), "image/jpeg")),
+                    ("files", ("raw.bin", b"\x00\x01" + marker.encode() * 50, "x/y")),
+                ],
+            )
+            assert r.status_code == 200, r.text
+            c.post("/logout", data={"csrf_token": csrf(r.text)})
+            token = csrf(c.get("/login").text)
+            r = c.post("/login", data={"csrf_token": token, "codename": codename})
+            assert r.status_code == 200 and "/logout" in r.text
+    finally:
+        server.stop()
+    hits = scan_paths([inst.root, server_tmp, Path("/dev/shm"), tmp_path / "logs"], marker.encode())
+    assert hits == []
+    # No codename, address or agent in the logs; nothing per request at all.
+    logs = server.logs()
+    assert codename not in logs
+    banner = ("source app: ", "journalist app: ", "INFO uvicorn.error: Uvicorn running on ")
+    request_lines = [ln for ln in logs.splitlines() if not ln.startswith(banner)]
+    assert not [ln for ln in request_lines if "127.0.0.1" in ln]
+    assert "python-httpx" not in logs and "POST" not in logs and "GET" not in logs
+    for p in (inst.paths.db, inst.paths.db.with_name("samizdat.db-wal")):
+        if p.exists():
+            assert codename.encode() not in p.read_bytes()
