@@ -111,3 +111,15 @@ def test_a_torrc_tor_rejects_is_not_installed(tmp_path: Path, netns: NetNs) -> N
     result = _sync(tmp_path, netns)
     assert result.returncode != 0
     assert (tmp_path / "torrc").read_text() == "# the old config\n"
+
+
+def test_a_planted_symlink_for_tors_dir_is_refused(tmp_path: Path, netns: NetNs) -> None:
+    # Root must never chmod or write through a link someone else planted.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "elsewhere").mkdir(mode=0o755)
+    os.symlink(tmp_path / "elsewhere", tmp_path / "tor")
+    result = _sync(tmp_path, netns)
+    assert result.returncode != 0
+    assert "not a directory owned by" in result.stderr
+    assert stat.S_IMODE((tmp_path / "elsewhere").stat().st_mode) == 0o755
+    assert list((tmp_path / "elsewhere").iterdir()) == []
