@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from ._labels import BUNDLE_COMMENT_PREFIX, MANIFEST_FORMAT, RECIPIENTS_LABEL
+from ._pipeline import Stage
 from .age import AgeWriter
 from .container import ContainerWriter, FileEntry
 from .errors import CryptoError
@@ -78,22 +79,43 @@ def _check_ids(submission_id: str, source_id: str, day: str) -> None:
 
 
 class _SigningSink:
-    """Hashes exactly what reaches the sink (the minisign prehash)."""
+    """Hashes exactly what reaches the sink (the minisign prehash), on a helper thread.
+
+    The copy is needed anyway (the encryptor reuses its buffer, libsodium wants
+    bytes); the helper hashes and writes while the caller encrypts the next batch.
+    """
 
     def __init__(self, sink: BinaryIO) -> None:
         self._sink = sink
-        self.prehash = new_prehash()
+        self._prehash = new_prehash()
         self.written = 0
+        self._stage = Stage(self._consume, owner=self)
+
+    def _consume(self, raw: bytes) -> None:
+        self._prehash.update(raw)
+        self._sink.write(raw)
 
     def write(self, data: bytes | memoryview) -> int:
-        raw = bytes(data)  # libsodium's hash wants bytes; one copy serves both
-        self.prehash.update(raw)
+        raw = bytes(data)
         self.written += len(raw)
-        return self._sink.write(raw)
+        self._stage.put(raw)
+        return len(raw)
+
+    def digest(self) -> bytes:
+        """Wait until everything is written and hashed; the BLAKE2b-512 prehash."""
+        self._stage.close()
+        return self._prehash.digest()
+
+    def abort(self) -> None:
+        self._stage.abort()
 
 
 class BundleSealer:
     """Push-style sealer for one submission. Not thread-safe; one thread per sealer.
+
+    Internally one helper thread hashes and writes ciphertext; call `finish()`
+    or `abort()` (or use `with`) so it ends promptly. Errors from `sink.write`
+    surface on a later call or at `finish()`; nothing reaches `sink` unsealed.
 
     Call order: (`begin_file` `write`* `end_file`)*, `set_message`? (anywhere
     outside a file), then `finish` exactly once. Each call does CPU work
@@ -163,12 +185,28 @@ class BundleSealer:
         if self._done:
             raise ValueError("finish called twice")
         self._done = True
-        self._container.finish(self.manifest(extra_manifest))
-        self._age.close()
+        try:
+            self._container.finish(self.manifest(extra_manifest))
+            self._age.close()
+        except BaseException:
+            self._sink.abort()
+            raise
         comment = bundle_comment(self._submission_id, self._source_id, self._day, self._recipients)
         return self._signing_key.sign_digest(
-            self._sink.prehash.digest(), comment, "samizdat bundle signature"
+            self._sink.digest(), comment, "samizdat bundle signature"
         )
+
+    def abort(self) -> None:
+        """Stop without finishing (the caller deletes the partial sink)."""
+        if not self._done:
+            self._done = True
+            self._sink.abort()
+
+    def __enter__(self) -> BundleSealer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
 
     @property
     def bytes_written(self) -> int:

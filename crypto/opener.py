@@ -21,6 +21,7 @@ from typing import IO, Any, BinaryIO
 
 from ._container_reader import ContainerParser, UnverifiedContainer
 from ._labels import MANIFEST_FORMAT
+from ._pipeline import Stage
 from .age import AgeReader
 from .bundle import BundleComment, recipients_digest
 from .errors import CryptoError
@@ -187,10 +188,18 @@ def _decrypt(
 
     parser = ContainerParser(open_file)
     reader = AgeReader(src, [identity])
-    for chunk in reader.chunks():
-        parser.feed(chunk)
-        if progress is not None:
-            progress(src.tell())
+    # Parsing (SHA-256 + writes to the temp folder) runs on a helper thread
+    # beside decryption; the copy frees the decryptor's reused buffer.
+    stage = Stage(parser.feed, owner=parser)
+    try:
+        for chunk in reader.chunks():
+            stage.put(bytes(chunk))
+            if progress is not None:
+                progress(src.tell())
+        stage.close()
+    except BaseException:
+        stage.abort()
+        raise
     return parser.finish()
 
 
