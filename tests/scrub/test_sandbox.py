@@ -1,0 +1,108 @@
+"""scrub.sandbox.ScrubPool: same results as in-process, defined outcomes on
+timeout and crash, a fresh worker afterwards, and no network inside."""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from scrub.api import scrub_bytes
+from scrub.base import DEFAULT_PROFILE, Outcome
+from scrub.sandbox import SandboxLimits, ScrubPool
+
+
+def _jpeg() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "SMZPoolMakeQ7"
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def test_pool_matches_in_process_result() -> None:
+    data = _jpeg()
+    with ScrubPool(max_workers=1) as pool:
+        result = pool.scrub(data, DEFAULT_PROFILE)
+        bad = pool.scrub(data[:200], DEFAULT_PROFILE)
+        unknown = pool.scrub(b"\x00\x01garbage", DEFAULT_PROFILE)
+    local = scrub_bytes(data)
+    assert result.report.outcome is Outcome.CLEANED
+    assert result.data == local.data
+    assert result.report.removed == local.report.removed
+    assert bad.report.outcome is Outcome.REJECTED and bad.data is None
+    assert unknown.report.outcome is Outcome.NOT_CLEANED and unknown.data is None
+    assert pool.network_isolation in {"netns", "userns+netns", "python-socket-block"}
+
+
+def test_timeout_is_rejected_and_the_next_file_gets_a_fresh_worker() -> None:
+    with ScrubPool(max_workers=1, limits=SandboxLimits(wall_seconds=0.001)) as pool:
+        slow = pool.scrub(_jpeg(), DEFAULT_PROFILE)
+        assert slow.report.outcome is Outcome.REJECTED
+        assert "longer than" in slow.report.reason
+        assert slow.data is None
+        pool.limits = SandboxLimits()
+        assert pool.scrub(_jpeg(), DEFAULT_PROFILE).report.outcome is Outcome.CLEANED
+
+
+def test_a_worker_that_dies_gives_rejected_not_an_exception() -> None:
+    # An address-space cap below what the worker already uses: its next
+    # allocation fails and it dies before answering, as a parser crash would.
+    with ScrubPool(max_workers=1, limits=SandboxLimits(memory_bytes=1 << 20)) as pool:
+        result = pool.scrub(_jpeg() + bytes(32 << 20), DEFAULT_PROFILE)
+    assert result.report.outcome is Outcome.REJECTED
+    assert "stopped unexpectedly" in result.report.reason or "crashed" in result.report.reason
+    assert result.data is None
+
+
+def test_worker_network_isolation_blocks_loopback() -> None:
+    """What the worker does to itself (unshare or the socket stub) stops a connect
+    to a listener the parent can reach."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    code = (
+        "import socket, sys\n"
+        "from scrub.sandbox import _unshare_network, _block_python_sockets\n"
+        "mode = _unshare_network()\n"
+        "mode or _block_python_sockets()\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        "except OSError:\n"
+        "    print('blocked', mode or 'python-socket-block')\n"
+        "    sys.exit(0)\n"
+        "print('connected')\n"
+        "sys.exit(1)\n"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        listener.close()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("blocked")
+
+
+def test_oversized_input_is_not_cleaned_without_starting_work() -> None:
+    import dataclasses
+
+    from scrub.limits import Limits
+
+    profile = dataclasses.replace(DEFAULT_PROFILE, limits=Limits(max_file_bytes=100))
+    with ScrubPool(max_workers=1, warm=False) as pool:
+        result = pool.scrub(_jpeg(), profile)
+    assert result.report.outcome is Outcome.NOT_CLEANED
+    assert "limit" in result.report.reason
+
+
+def test_closed_pool_refuses_work() -> None:
+    pool = ScrubPool(max_workers=1, warm=False)
+    pool.close()
+    with pytest.raises(RuntimeError):
+        pool.scrub(b"x", DEFAULT_PROFILE)
