@@ -43,12 +43,15 @@ def _run(
 
 
 class Stage:
-    def __init__(self, consume: Callable[[bytes], object], owner: object, depth: int = 4) -> None:
+    """`consume` runs on the helper thread; it must not reference this Stage (so a
+    dropped Stage is noticed and its thread ends)."""
+
+    def __init__(self, consume: Callable[[bytes], object], depth: int = 4) -> None:
         self._q: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._errors: list[BaseException] = []
         self._thread = threading.Thread(
             target=_run,
-            args=(self._q, consume, self._errors, weakref.ref(owner)),
+            args=(self._q, consume, self._errors, weakref.ref(self)),
             name="samizdat-crypto-stage",
             daemon=True,
         )

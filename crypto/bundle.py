@@ -86,14 +86,15 @@ class _SigningSink:
     """
 
     def __init__(self, sink: BinaryIO) -> None:
-        self._sink = sink
-        self._prehash = new_prehash()
+        prehash = new_prehash()
+        self._prehash = prehash
         self.written = 0
-        self._stage = Stage(self._consume, owner=self)
 
-    def _consume(self, raw: bytes) -> None:
-        self._prehash.update(raw)
-        self._sink.write(raw)
+        def consume(raw: bytes) -> None:  # no reference to self: see Stage
+            prehash.update(raw)
+            sink.write(raw)
+
+        self._stage = Stage(consume)
 
     def write(self, data: bytes | memoryview) -> int:
         raw = bytes(data)

@@ -190,7 +190,7 @@ def _decrypt(
     reader = AgeReader(src, [identity])
     # Parsing (SHA-256 + writes to the temp folder) runs on a helper thread
     # beside decryption; the copy frees the decryptor's reused buffer.
-    stage = Stage(parser.feed, owner=parser)
+    stage = Stage(parser.feed)
     try:
         for chunk in reader.chunks():
             stage.put(bytes(chunk))

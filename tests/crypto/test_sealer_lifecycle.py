@@ -88,3 +88,21 @@ def test_misuse_is_refused() -> None:
             day="2026-11-25",
             reply_recipient=ID.recipient(),
         )
+
+
+def test_abandoned_sealer_thread_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import time
+
+    from crypto import _pipeline
+
+    monkeypatch.setattr(_pipeline, "_IDLE_CHECK_SECONDS", 0.05)
+    before = threading.active_count()
+    s = _sealer(io.BytesIO())
+    s.begin_file("a", "text")
+    del s
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() == before
