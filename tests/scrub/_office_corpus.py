@@ -55,8 +55,11 @@ def _replace(zf_members: dict[str, bytes], name: str, old: str, new: str) -> Non
 def _rezip(members: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        if "mimetype" in members:  # ODF: first and stored, or it is not ODF
+            zf.writestr("mimetype", members["mimetype"], compress_type=zipfile.ZIP_STORED)
         for name, data in members.items():
-            zf.writestr(name, data)
+            if name != "mimetype":
+                zf.writestr(name, data)
     return out.getvalue()
 
 
