@@ -5,7 +5,8 @@
 # private test network on loopback only), libreoffice (Office files still open).
 set -euo pipefail
 pkgs=(age minisign libimage-exiftool-perl mat2 qpdf ffmpeg chromium tor iproute2
-      libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils)
+      libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils
+      shellcheck systemd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
