@@ -26,6 +26,8 @@ _FINISH = object()
 _ABORT = object()
 # Chunks in flight per upload (each at most one socket read, ~64-256 KiB).
 DEFAULT_MAX_QUEUED = 32
+# At most this many queued chunks are joined into one call.
+_COALESCE = 16
 
 
 class ChunkFeeder(Generic[R]):
@@ -97,14 +99,29 @@ class ChunkFeeder(Generic[R]):
                     self._result.set_exception(exc)
                 return
             assert isinstance(item, bytes)  # noqa: S101 - only bytes are queued
+            # Coalesce what is already queued: fewer, larger calls into the
+            # parser and the sealer (the per-call overhead is Python's).
+            parts, control = [item], None
+            while len(parts) < _COALESCE:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(nxt, bytes):
+                    control = nxt
+                    break
+                parts.append(nxt)
             if not failed:
                 try:
-                    self._consume(item)
+                    self._consume(parts[0] if len(parts) == 1 else b"".join(parts))
                 except BaseException as exc:
                     failed = True
                     self._error = exc
                     self._safe_abort()
-            self._release_slot()
+            for _ in parts:
+                self._release_slot()
+            if control is not None:
+                self._queue.put(control)
 
     def _safe_abort(self) -> None:
         # Cleanup must not mask the first error.
