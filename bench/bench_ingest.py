@@ -31,6 +31,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from crypto.keys import generate_identity
 from server.admin.context import open_admin
 from server.admin.init import init_instance
@@ -74,10 +76,8 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for q in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += q.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
