@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -216,3 +217,27 @@ def test_upload_reply(world):
         *credentials(inst, alice, tmp), client_dir=client_dir,
     )  # fmt: skip
     assert rejected.code == 1 and "not a sealed reply" in rejected.err
+
+
+def test_a_deleted_submission_is_gone_for_fetch(world):
+    inst, alice, url, pub, client_dir, tmp = world
+    source_id = inst.add_source()
+    gone, _ = _bundle(inst, source_id)
+    kept, kept_data = _bundle(inst, source_id)
+    with httpx.Client(base_url=url, trust_env=False) as api:
+        token = api.post(
+            "/api/v1/token",
+            json={"username": "alice", "password": alice.password, "otp": inst.next_code(alice)},
+        ).json()["token"]
+        r = api.delete(f"/api/v1/submissions/{gone}", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+    assert not Store(inst.settings.paths).bundle_path(gone).exists()
+    out = tmp / "out"
+    r = samizdat(
+        "journalist", "fetch", "--server", url, "--server-key", pub, "--out", out,
+        *credentials(inst, alice, tmp), client_dir=client_dir,
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert "1 fetched, 0 skipped, 0 failed" in r.out
+    assert sorted(p.name for p in out.glob("*.age")) == [f"{kept}.age"]
+    assert (out / f"{kept}.age").read_bytes() == kept_data
