@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -29,7 +31,14 @@ from server.errors import ConfigError
 from server.instance import InstancePaths
 from server.storage import Store
 
-__all__ = ["PurgeReport", "apply_retention", "cutoff_day", "parse_age", "purge_older_than"]
+__all__ = [
+    "PurgeReport",
+    "apply_retention",
+    "cutoff_day",
+    "parse_age",
+    "purge_older_than",
+    "run_daily",
+]
 
 _AGE_RE = re.compile(r"^([1-9][0-9]{0,4})d$")
 
@@ -133,3 +142,30 @@ def apply_retention(
         today=day_of(now),
         at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+
+
+def run_daily(
+    paths: InstancePaths,
+    engine: Engine,
+    retention_days: int,
+    stop: threading.Event,
+    *,
+    clock: Clock = utc_now,
+    interval_seconds: float = 24 * 3600,
+    on_error: Callable[[BaseException], object] | None = None,
+) -> None:
+    """Apply retention now and then every `interval_seconds` until `stop` is set.
+
+    Meant for a daemon thread started by `serve`. An error in one run is
+    passed to `on_error` (which must not log source data) and the loop goes
+    on: a full disk one day must not stop retention for good.
+    """
+    if retention_days <= 0:
+        return
+    while not stop.is_set():
+        try:
+            apply_retention(paths, engine, retention_days, clock=clock)
+        except Exception as exc:  # reported; the next run retries
+            if on_error is not None:
+                on_error(exc)
+        stop.wait(interval_seconds)

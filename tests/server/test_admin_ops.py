@@ -194,3 +194,32 @@ def test_reset_2fa_and_password_end_sessions(instance: Path) -> None:
     assert ("journalist:alice", "journalist.reset-2fa") in events
     with session_scope(ctx.engine) as session:
         assert [r.encode() for r in sealing_recipients(session, _day(0))]
+
+
+def test_run_daily_loop_applies_retention_and_stops(instance: Path) -> None:
+    import threading
+
+    from server.retention import run_daily
+
+    seal_submission(instance, _day(40), b"old")
+    paths = open_instance(instance)
+    engine = make_engine(paths.db)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    worker = threading.Thread(
+        target=run_daily,
+        args=(paths, engine, 30, stop),
+        kwargs={"interval_seconds": 0.05, "on_error": errors.append},
+        daemon=True,
+    )
+    worker.start()
+    try:
+        for _ in range(200):
+            if _rows(instance, "submission") == 0:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        engine.dispose()
+    assert _rows(instance, "submission") == 0 and not errors and not worker.is_alive()
