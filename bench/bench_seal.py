@@ -72,7 +72,7 @@ def _phase_open(work: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start}
 
 
-def _child(phase: str, work: Path) -> tuple[dict[str, float], float]:
+def _child(phase: str, work: Path) -> tuple[dict[str, float], float, float]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--phase", phase, "--dir", str(work)], stdout=subprocess.PIPE
     )
@@ -82,7 +82,8 @@ def _child(phase: str, work: Path) -> tuple[dict[str, float], float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{phase} failed")
-    return json.loads(out), usage.ru_maxrss / 1024  # KiB -> MiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return json.loads(out), usage.ru_maxrss / 1024, cpu  # ru_maxrss is KiB on Linux
 
 
 def _timed(argv: list[str]) -> float:
@@ -116,8 +117,8 @@ def main() -> None:
             for i in range(args.mib):
                 f.write(block[i:] + block[:i])
         mib = args.mib
-        seal, seal_rss = _child("seal", work)
-        opened, open_rss = _child("open", work)
+        seal, seal_rss, seal_cpu = _child("seal", work)
+        opened, open_rss, open_cpu = _child("open", work)
         age_e = _timed(
             [
                 "age",
@@ -152,6 +153,13 @@ def main() -> None:
         print(
             f"open      : {open_rate:7.1f} MiB/s  ({open_rate / age_d_rate:.2f}x age -d "
             f"{age_d_rate:.1f} MiB/s)  peak RSS {open_rss:.1f} MiB   target >= 400"
+        )
+        # Load-independent view: MiB per CPU-second of the whole child process
+        # (interpreter start-up and key loading included); wall/CPU < 1 = parallelism.
+        print(
+            f"CPU cost  : seal {mib / seal_cpu:.0f} MiB/CPU-s, open {mib / open_cpu:.0f} "
+            f"MiB/CPU-s; wall/CPU seal {seal['seconds'] / seal_cpu:.2f}, "
+            f"open {opened['seconds'] / open_cpu:.2f}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
