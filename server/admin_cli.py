@@ -41,6 +41,7 @@ from server.admin.tor import onion_addresses, render_instance_torrc, write_torrc
 from server.backup import Unlock, restore_backup, write_backup
 from server.db.engine import session_scope
 from server.errors import NotFound
+from server.keys import load_signing_key
 from server.retention import parse_age, purge_older_than
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -507,6 +508,10 @@ def restore(
     click.echo(
         f"restored {summary.files} files ({summary.submissions} submissions) into {data_dir}"
     )
+    # A backup sealed to a public recipient can be forged by anyone holding
+    # that key: let the admin compare the key journalists pinned.
+    key_id = load_signing_key(ctx.paths).public_key().key_id_hex
+    click.echo(f"restored server signing key {key_id}: compare it with the one journalists pinned")
     click.echo("check it with: samizdat admin status --data-dir " + str(data_dir))
 
 
