@@ -124,6 +124,8 @@ _OPERATOR_AND_SITE = frozenset(
         "MACParametersSequence",
         "EncryptedAttributesSequence",
         "ModifiedAttributesSequence",
+        # Padding after the data set is free space a tool can hide bytes in.
+        "DataSetTrailingPadding",
     }
 )
 # Patient identity: removed only by the "strict" profile.
@@ -174,6 +176,7 @@ _KEEP_UID_SUFFIXES = ("ClassUID", "TransferSyntaxUID", "CodingSchemeUID", "Creat
 # Our own fixed implementation identity: the same for every output, so it
 # names the tool, never the machine that ran it.
 IMPLEMENTATION_CLASS_UID = "2.25.148202383626066414212574519219633930813"
+IMPLEMENTATION_VERSION_NAME = "SAMIZDAT"
 
 
 def _fresh_uid() -> str:
@@ -310,6 +313,8 @@ class DicomScrubber:
         if "ImplementationClassUID" in (old or {}):
             report.remove("DICOM:FileMeta (replaced)", "ImplementationClassUID")
         meta.ImplementationClassUID = pydicom.uid.UID(IMPLEMENTATION_CLASS_UID)
+        # Set explicitly, or pydicom writes its own name and version.
+        meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
         sop_class = ds.get("SOPClassUID")
         if sop_class is not None:
             meta.MediaStorageSOPClassUID = sop_class

@@ -181,7 +181,6 @@ DICOM_OPERATOR_MARKERS = [
     "Referring",
     "Requesting",
     "Station",
-    "SourceAE",
     "RetrieveAE",
     "Serial",
     "Institution",
@@ -198,7 +197,7 @@ DICOM_OPERATOR_MARKERS = [
     "PreambleHide",
     "ImageComment",
 ]
-DICOM_PATIENT_MARKERS = ["PatientName", "PatientID", "BirthDate", "OtherIDs"]
+DICOM_PATIENT_MARKERS = ["PatientName", "PatientID", "OtherIDs"]
 DICOM_KEPT = ["StudyDesc"]
 
 
