@@ -84,6 +84,7 @@ def demo(data_dir: Path | None, source_port: int, journalist_port: int, no_serve
     from server.admin.init import init_instance  # noqa: PLC0415
     from server.admin.journalists import enrol_journalist  # noqa: PLC0415
     from server.admin.keyfile import read_public_key_file  # noqa: PLC0415
+    from server.admin.signing import export_public_key  # noqa: PLC0415
 
     root = data_dir or Path(tempfile.mkdtemp(prefix="samizdat-demo-"))
     keys_dir = root.parent / f"{root.name}-journalist"
@@ -112,10 +113,13 @@ def demo(data_dir: Path | None, source_port: int, journalist_port: int, no_serve
             str(pass_file),
         ],
         check=True,
+        capture_output=True,
     )
+    server_pub = keys_dir / "server.pub"
     ctx = open_admin(root)
     try:
         enrolment = enrol_journalist(ctx, "demo", read_public_key_file(Path(f"{identity}.pub")))
+        export_public_key(ctx, server_pub)
     finally:
         ctx.engine.dispose()
     click.echo(
@@ -126,14 +130,17 @@ Demo journalist "demo" (for a first look only; never use demo keys for real sour
   its passphrase:         {passphrase}   (also in {pass_file})
   journalist password:    {enrolment.password}
   TOTP secret (base32):   {enrolment.totp_secret}
+  server signing key:     {server_pub}
 
 Source app:     http://127.0.0.1:{source_port}/
 Journalist app: http://127.0.0.1:{journalist_port}/
 
 Next steps, in another terminal:
-  samizdat journalist fetch --server http://127.0.0.1:{journalist_port} --user demo --out ./inbox
-  samizdat journalist decrypt ./inbox/*.age --identity {identity} \\
-      --passphrase-file {pass_file} --server-key ./inbox/server-keys.json --out ./opened
+  1. open the source app, get a codename, send a file
+  2. samizdat journalist fetch --server http://127.0.0.1:{journalist_port} --user demo \\
+         --server-key {server_pub} --otp <code from the TOTP secret> --out ./inbox
+  3. samizdat journalist decrypt ./inbox/*.age --identity {identity} \\
+         --passphrase-file {pass_file} --server-key {server_pub} --out ./opened
 """
     )
     if not no_serve:

@@ -85,3 +85,58 @@ def test_no_plaintext_anywhere(tmp_path: Path) -> None:
     for p in (inst.paths.db, inst.paths.db.with_name("samizdat.db-wal")):
         if p.exists():
             assert codename.encode() not in p.read_bytes()
+
+
+@pytest.mark.slow
+def test_demo_sets_up_and_serves(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.server.serve_helpers import free_port
+
+    sport, jport = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMIZDAT_")}
+    out_path = tmp_path / "demo.out"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "samizdat",
+                "demo",
+                "--data-dir",
+                str(tmp_path / "demo"),
+                "--source-port",
+                str(sport),
+                "--journalist-port",
+                str(jport),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        up = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                up = httpx.get(f"http://127.0.0.1:{sport}/", timeout=2).status_code == 200
+                up = up and httpx.get(f"http://127.0.0.1:{jport}/", timeout=2).status_code < 500
+            except httpx.HTTPError:
+                up = False
+            if up:
+                break
+            time.sleep(0.3)
+        assert up, out_path.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    text = out_path.read_text()
+    passphrase = (tmp_path / "demo-journalist" / "passphrase.txt").read_text().strip()
+    assert passphrase in text
+    assert f"http://127.0.0.1:{sport}/" in text and f"http://127.0.0.1:{jport}/" in text
+    assert "samizdat journalist decrypt" in text
+    assert (tmp_path / "demo-journalist" / "demo-journalist.key.pub").read_text().startswith("age1")
