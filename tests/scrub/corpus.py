@@ -48,6 +48,10 @@ class Sample:
     outcome: Outcome = Outcome.CLEANED
     # Markers must be findable in the *input* (proves the planting worked).
     markers_in_input: bool = True
+    # False where the format requires fresh random identifiers on every run
+    # (PDF /ID, DICOM instance UIDs): cleaning twice then gives different
+    # bytes, so the contract checks the second output is clean instead.
+    deterministic: bool = True
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,13 @@ def test_sample_is_cleaned_completely(name: str, corpus_dir: Path) -> None:
     # Cleaning is idempotent: a cleaned file has nothing left to remove.
     again = scrub_bytes(out)
     assert again.report.outcome is Outcome.CLEANED
-    assert again.data == out
+    if sample.deterministic:
+        assert again.data == out
+    else:
+        assert again.data is not None
+        assert not any(scan_bytes(again.data, m.encode()) for m in sample.markers)
+        if sample.same_content is not None:
+            sample.same_content(sample.data, again.data)
 
 
 def test_exiftool_oracle_sees_planted_values(corpus_dir: Path) -> None:
