@@ -307,3 +307,27 @@ def test_sealer_streams_in_constant_memory_shape(
     )
     opened = open_bundle(s.bundle, s.sig, journalist, [server_key.public_key()], tmp_path / "o")
     assert opened.files[0].size == 3 * 1024 * 1024 + 5
+
+
+@pytest.mark.parametrize(
+    "evil", ["../escape.txt", "/etc/passwd", "a/../../b", ".", "..", "x\x00y", "CON"]
+)
+def test_unsanitised_name_in_signed_bundle_is_refused(  # noqa: PLR0917 - fixtures are injected by name
+    evil: str,
+    tmp_path: Path,
+    journalist: Identity,
+    server_key: SigningKey,
+    source_reply: Identity,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A buggy or hostile sealer (here: sanitising switched off) writes a raw name;
+    # the opener must refuse it rather than repair it or write outside out_dir.
+    import crypto.container
+
+    monkeypatch.setattr(crypto.container, "sanitise_name", lambda n: n)
+    monkeypatch.setattr(crypto.container, "dedupe", lambda n, taken: n)
+    s = seal(tmp_path, [journalist], server_key, source_reply, [(evil, b"payload")])
+    out = tmp_path / "deep" / "out"
+    _expect_refused(s, out, journalist, [server_key.public_key()])
+    leaked = [p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes() == b"payload"]
+    assert leaked == []
