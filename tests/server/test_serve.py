@@ -38,7 +38,13 @@ def test_sweep_reports_what_it_removed(tmp_path: Path) -> None:
     orphan = inst.paths.bundles / f"{secrets.token_hex(16)}.age"
     orphan.write_bytes(b"never acknowledged")
     server = start_server(inst.root, tmp_path / "logs")
-    server.stop()
+    try:
+        r = httpx.get(server.source_url + "/")
+        # uvicorn runs with server_header=False, date_header=False.
+        assert "server" not in r.headers and "date" not in r.headers
+        assert r.headers["cache-control"] == "no-store"
+    finally:
+        server.stop()
     assert "removed 1 temp file(s) and 1 unacknowledged file(s)" in server.logs()
     assert not orphan.exists()
     assert list(inst.paths.store_tmp.iterdir()) == []
