@@ -32,6 +32,7 @@ from PIL import Image
 from crypto.totp import STEP_SECONDS, step_of, totp_code
 from scrub.api import scrub_bytes
 from scrub.base import Outcome
+from tests.support.scan import scan_paths
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODENAME = re.compile(r'id="codename"[^>]*>([^<]+)<')
@@ -187,6 +188,10 @@ def test_round_trip(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    # Neither the submission nor the journalist's reply left plaintext in the
+    # data dir (DB and WAL included) or the server's log.
+    for marker in (MESSAGE.encode(), REPLY.encode(), b"meeting notes"):
+        assert scan_paths([data_dir, log], marker) == [], marker
 
 
 def _round_trip(tmp_path, cli, creds, server_pub, sport, jport, passphrase, pf) -> None:  # type: ignore[no-untyped-def]  # noqa: PLR0917
