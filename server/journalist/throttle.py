@@ -18,7 +18,9 @@ MAX_NAMES = 10_000
 
 
 def normalise_username(name: str) -> str:
-    return " ".join(name.split()).casefold()[:200]
+    folded = " ".join(name.split()).casefold()
+    # Cut after folding (which may lengthen), then tidy the cut edge.
+    return " ".join(folded[:200].split())
 
 
 class AttemptThrottle:
