@@ -5,6 +5,11 @@ Range, quarantine, key rotation, errors with hints."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select as io_select
+import sys
+import time
 
 import httpx
 import pytest
@@ -241,3 +246,50 @@ def test_a_deleted_submission_is_gone_for_fetch(world):
     assert "1 fetched, 0 skipped, 0 failed" in r.out
     assert sorted(p.name for p in out.glob("*.age")) == [f"{kept}.age"]
     assert (out / f"{kept}.age").read_bytes() == kept_data
+
+
+def _run_in_pty(args, env, answers):
+    """Run samizdat on a terminal, answering prompts in order; (exit code, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        argv = [sys.executable, "-m", "samizdat", *map(str, args)]
+        os.execve(sys.executable, argv, env)  # noqa: S606 - fixed argv, our own CLI
+    output = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = io_select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if pending and output.rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            output += b"\n"
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_fetch_prompts_on_a_terminal_without_echoing_the_password(world):
+    inst, alice, url, pub, client_dir, tmp = world
+    source_id = inst.add_source()
+    sid, _ = _bundle(inst, source_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMIZDAT_")}
+    env["SAMIZDAT_CLIENT_DIR"] = str(client_dir)
+    out = tmp / "out"
+    code, output = _run_in_pty(
+        ["journalist", "fetch", "--server", url, "--user", "alice", "--server-key", pub,
+         "--out", out],
+        env,
+        [alice.password, inst.next_code(alice)],
+    )  # fmt: skip
+    assert code == 0, output
+    assert "Password for alice" in output and "Two-factor code" in output
+    assert alice.password not in output
+    assert (out / f"{sid}.age").is_file()
