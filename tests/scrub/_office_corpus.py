@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 from PIL import Image, PngImagePlugin
 
@@ -541,4 +542,61 @@ def with_member(package: bytes, name: str, data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
         members = {n: zf.read(n) for n in zf.namelist()}
     members[name] = data
+    return _rezip(members)
+
+
+PPTX_MARKERS = ["PptCreator", "PptLastModBy", "PptCmAuthor", "PptCmInit", "PptCompany"]
+PPTX_DATE = "2011-11-11T11:11:11.000"
+
+
+def make_pptx(tmp: Path, soffice: str) -> bytes:
+    """A PPTX written by LibreOffice (from our cleaned ODP sample: hand
+    writing a valid PresentationML package is hundreds of lines), then with
+    markers planted in its core properties and a legacy comment."""
+    import subprocess
+
+    from scrub.api import scrub_bytes
+
+    odp = scrub_bytes(make_odf("odp")).data
+    if odp is None:
+        raise AssertionError("corpus builder: the ODP sample was not cleaned")
+    src = tmp / "deck.odp"
+    src.write_bytes(odp)
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp}/lo_profile", "--headless",
+         "--convert-to", "pptx", "--outdir", str(tmp), str(src)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    with zipfile.ZipFile(tmp / "deck.pptx") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    core = members["docProps/core.xml"].decode()
+    core = re.sub(r"<dc:creator>[^<]*</dc:creator>|<dc:creator/>",
+                  f"<dc:creator>{m('PptCreator')}</dc:creator>", core)  # fmt: skip
+    core = re.sub(r"<cp:lastModifiedBy>[^<]*</cp:lastModifiedBy>|<cp:lastModifiedBy/>",
+                  f"<cp:lastModifiedBy>{m('PptLastModBy')}</cp:lastModifiedBy>", core)  # fmt: skip
+    members["docProps/core.xml"] = core.encode()
+    if "docProps/app.xml" in members:
+        _replace(members, "docProps/app.xml", "</Properties>",
+                 f"<Company>{m('PptCompany')}</Company></Properties>")  # fmt: skip
+    p_ns = "http://schemas.openxmlformats.org/presentationml/2006/main"
+    members["ppt/commentAuthors.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<p:cmAuthorLst xmlns:p="{p_ns}"><p:cmAuthor id="1" name="{m("PptCmAuthor")}" '
+        f'initials="{m("PptCmInit")}" lastIdx="1" clrIdx="0"/></p:cmAuthorLst>'
+    ).encode()
+    members["ppt/comments/comment1.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<p:cmLst xmlns:p="{p_ns}"><p:cm authorId="1" dt="{PPTX_DATE}" idx="1">'
+        '<p:pos x="10" y="10"/><p:text>slide note kept</p:text></p:cm></p:cmLst>'
+    ).encode()
+    _replace(members, "ppt/_rels/presentation.xml.rels", "</Relationships>",
+             f'<Relationship Id="rIdCA" Type="{REL}/commentAuthors" '
+             'Target="commentAuthors.xml"/></Relationships>')  # fmt: skip
+    _replace(members, "ppt/slides/_rels/slide1.xml.rels", "</Relationships>",
+             f'<Relationship Id="rIdCm" Type="{REL}/comments" '
+             'Target="../comments/comment1.xml"/></Relationships>')  # fmt: skip
+    _replace(members, "[Content_Types].xml", "</Types>",
+             '<Override PartName="/ppt/commentAuthors.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.commentAuthors+xml"/>'
+             '<Override PartName="/ppt/comments/comment1.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.comments+xml"/>'
+             "</Types>")  # fmt: skip
     return _rezip(members)

@@ -289,3 +289,40 @@ def test_fuzz_mutated_package_gets_a_defined_outcome(
         assert result.data is not None
         assert_zip_hygiene(result.data)
         assert b"SMZ" not in b"".join(_members(result.data).values())
+
+
+@pytest.fixture(scope="module")
+def pptx_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    import shutil
+
+    from tests.scrub._office_corpus import make_pptx
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice builds the PPTX sample; it is not installed")
+    data = make_pptx(tmp_path_factory.mktemp("pptx"), soffice)
+    result = scrub_bytes(data)
+    assert result.report.detected_type == "pptx"
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    return data, result.data
+
+
+@pytest.mark.slow
+def test_pptx_markers_gone_text_and_comments_kept(
+    pptx_pair: tuple[bytes, bytes], tmp_path: Path
+) -> None:
+    from tests.scrub._office_corpus import PPTX_DATE, PPTX_MARKERS
+
+    before, after = pptx_pair
+    for m in PPTX_MARKERS:
+        assert scan_bytes(before, marker(m).encode()), m
+        assert scan_bytes(after, marker(m).encode()) == [], m
+    members = _members(after)
+    assert PPTX_DATE.encode() not in b"".join(members.values())
+    assert b"Evidence slide text" in members["ppt/slides/slide1.xml"]
+    assert b'name="Author 1"' in members["ppt/commentAuthors.xml"]
+    assert b"slide note kept" in members["ppt/comments/comment1.xml"]
+    assert_zip_hygiene(after)
+    assert "SMZ" not in exiftool_dump(after, ".pptx", tmp_path)
+    assert "Evidence slide text" in libreoffice_text(after, ".pptx", tmp_path)
