@@ -49,6 +49,11 @@ class StoreFull(IngestError):
     status = 503
 
 
+class ServerBusy(IngestError):
+    code = "busy"
+    status = 503
+
+
 class RateLimited(IngestError):
     code = "rate"
     status = 429

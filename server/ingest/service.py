@@ -11,6 +11,7 @@ submission whose row did not commit, or keep any part of a refused one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import uuid
@@ -28,7 +29,14 @@ from server.clock import Clock, day_of
 from server.db.engine import session_scope
 from server.ingest import repository
 from server.ingest.builder import FileOutcome, MemoryBudget, Sealer, SubmissionBuilder
-from server.ingest.errors import CsrfFailed, LimitExceeded, NoRecipients, NothingToSend, StoreFull
+from server.ingest.errors import (
+    CsrfFailed,
+    LimitExceeded,
+    NoRecipients,
+    NothingToSend,
+    ServerBusy,
+    StoreFull,
+)
 from server.ingest.feeder import ChunkFeeder
 from server.ingest.form import FormLimits, StreamingForm, boundary_of
 from server.storage import PendingFile, Store
@@ -72,6 +80,16 @@ class IngestDeps:
     # reply_recipient=)
     sealer_factory: Callable[..., Sealer]
     clock: Clock
+    # Uploads processed at once (each holds a worker thread and a temp file);
+    # more wait, and get a "busy" page only after `upload_wait_seconds`.
+    max_concurrent_uploads: int = 32
+    upload_wait_seconds: float = 30.0
+    _slots: asyncio.Semaphore | None = None
+
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrent_uploads)
+        return self._slots
 
 
 @dataclass(frozen=True)
@@ -197,14 +215,41 @@ async def receive_submission(
 ) -> IngestResult:
     """Stream one multipart body into a sealed, committed bundle."""
     boundary = boundary_of(content_type)
-    max_total = (
-        deps.max_submission_bytes + 4 * deps.limits.max_message_chars + FRAMING_ALLOWANCE
-    )
+    max_total = deps.max_submission_bytes + 4 * deps.limits.max_message_chars + FRAMING_ALLOWANCE
     if content_length is not None and content_length > max_total:
         raise LimitExceeded("total")
     expected = content_length if content_length is not None else deps.in_memory_cap
     if deps.store.free_bytes() < deps.min_free_bytes + expected:
         raise StoreFull("not enough free space")
+    slots = deps.slots()
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout=deps.upload_wait_seconds)
+    except TimeoutError:
+        raise ServerBusy("too many uploads at once") from None
+    try:
+        return await _receive(
+            body,
+            max_total=max_total,
+            expected=expected,
+            boundary=boundary,
+            source=source,
+            csrf_ok=csrf_ok,
+            deps=deps,
+        )
+    finally:
+        slots.release()
+
+
+async def _receive(
+    body: AsyncIterator[bytes],
+    *,
+    max_total: int,
+    expected: int,
+    boundary: bytes,
+    source: SourceRef,
+    csrf_ok: Callable[[str], bool],
+    deps: IngestDeps,
+) -> IngestResult:
     job = await anyio.to_thread.run_sync(_Job, deps, source, boundary, expected, csrf_ok)
     feeder: ChunkFeeder[IngestResult] = ChunkFeeder(job.consume, job.finish, job.abort)
     finished = False
