@@ -81,6 +81,12 @@ def test_stock_age_opens_bundle_and_minisign_verifies(
         ["age", "-d", "-i", str(key), str(sealed.bundle)], capture_output=True, check=True
     ).stdout
     assert out.startswith(b"samizdat/bundle\x00")
+    import pyrage
+
+    theirs = pyrage.decrypt(
+        sealed.bundle.read_bytes(), [pyrage.x25519.Identity.from_str(journalist.encode())]
+    )
+    assert theirs == out
     pub = tmp_path / "server.pub"
     pub.write_text(server_key.public_key().minisign_text())
     res = subprocess.run(
