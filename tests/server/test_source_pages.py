@@ -4,6 +4,7 @@ display, replies, and a crawler over every page in every language."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from server.db.engine import make_engine, session_scope
 from server.db.tables import Journalist, Reply, Source
 from server.i18n import LANGUAGES
 from server.source.app import create_source_app
+from server.source.throttle import LoginThrottle
 from server.storage import Store
 from tests.server.conftest import Instance
 from tests.server.source_helpers import SourceClient, csrf
@@ -197,3 +199,31 @@ def test_codename_is_shown_once_and_never_in_cookies(client: SourceClient) -> No
     for value in client.c.cookies.values():
         assert codename.replace(" ", "") not in value and codename not in value
     assert csrf(client.c.get("/submit").text) == client.token
+
+
+class _TightThrottle(LoginThrottle):
+    PER_ID_PER_HOUR = 2
+
+
+def test_login_throttle_and_uniform_time(instance: Instance) -> None:
+    app = create_source_app(instance.settings(), login_floor_seconds=0.4)
+    app.state.source_ctx.logins = _TightThrottle()
+    with TestClient(app) as c:
+        client = SourceClient(c)
+        codename = client.new_source()
+        c.post("/logout", data={"csrf_token": client.token})
+        timings = []
+        for guess in ("unknown words " * 3, codename + " x"):
+            t0 = time.monotonic()
+            r = client.login(guess)
+            timings.append(time.monotonic() - t0)
+            assert r.status_code == 200 and "not recognised" in r.text
+        assert min(timings) >= 0.4
+        # The right codename twice uses up its per-id budget; the third try,
+        # even correct, is refused without saying whether it was right.
+        assert "/logout" in client.login(codename).text
+        c.post("/logout", data={"csrf_token": client.token})
+        assert "/logout" in client.login(codename).text
+        c.post("/logout", data={"csrf_token": client.token})
+        r = client.login(codename)
+        assert r.status_code == 429 and "too many attempts" in r.text
