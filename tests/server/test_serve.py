@@ -146,3 +146,34 @@ def test_demo_sets_up_and_serves(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{sport}/" in text and f"http://127.0.0.1:{jport}/" in text
     assert "samizdat journalist decrypt" in text
     assert (tmp_path / "demo-journalist" / "demo-journalist.key.pub").read_text().startswith("age1")
+
+
+def test_over_limit_upload_gets_a_clear_page_and_keeps_nothing(tmp_path: Path) -> None:
+    inst = make_instance(tmp_path / "d")
+    server = start_server(
+        inst.root,
+        tmp_path / "logs",
+        env={"SAMIZDAT_MAX_FILE_BYTES": "1000000", "SAMIZDAT_MAX_SUBMISSION_BYTES": "1500000"},
+    )
+    try:
+        with httpx.Client(base_url=server.source_url, timeout=60, follow_redirects=True) as c:
+            token = csrf(c.get("/").text)
+            token = csrf(c.post("/new", data={"csrf_token": token}).text)
+            r = c.post(
+                "/submit",
+                data={"csrf_token": token},
+                files=[("files", ("big.bin", secrets.token_bytes(1_200_000), "x/y"))],
+            )
+            assert r.status_code == 413
+            assert "larger than this server accepts" in r.text
+            # The session and the server are fine afterwards.
+            r = c.post(
+                "/submit",
+                data={"csrf_token": token, "message": "small one"},
+                files=[("files", ("ok.txt", b"fine\n", "text/plain"))],
+            )
+            assert r.status_code == 200
+    finally:
+        server.stop()
+    assert len(list(inst.paths.bundles.glob("*.age"))) == 1
+    assert list(inst.paths.store_tmp.iterdir()) == []
