@@ -672,16 +672,60 @@ def _h_empty(tmp: Path) -> HostileSample:
     return HostileSample("unknown", b"", frozenset({Outcome.NOT_CLEANED}))
 
 
-@hostile("heif-not-cleaned")
-def _h_heif(tmp: Path) -> HostileSample:
+def _heif(tag: str, mode: str = "RGBA") -> bytes:
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:creator="'
+        + marker(tag + "Xmp")
+        + '"/></rdf:RDF></x:xmpmeta>'
+    ).encode()
     buf = io.BytesIO()
-    _pixels((32, 32)).save(buf, "HEIF")
-    return HostileSample(
-        "heif",
-        buf.getvalue(),
-        frozenset({Outcome.NOT_CLEANED}),
-        note="HEIF is honestly not cleaned (no lossless rewrite yet)",
+    _pixels((64, 48), mode).save(
+        buf,
+        "HEIF",
+        exif=_camera_exif(tag).tobytes(),
+        xmp=xmp,
+        icc_profile=icc_with_markers(tag),
+        quality=90,
     )
+    return buf.getvalue()
+
+
+def same_heif(before: bytes, after: bytes) -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    with Image.open(io.BytesIO(before)) as a, Image.open(io.BytesIO(after)) as b:
+        # Pillow-heif applies irot/imir when decoding: this compares the displayed image.
+        assert (a.mode, a.size, a.tobytes()) == (b.mode, b.size, b.tobytes())
+
+
+@generator("heif-alpha-exif-xmp-icc")
+def _heif_sample(tmp: Path) -> Sample:
+    tag = "Heif"
+    names = [*_EXIF_NAMES, *_ICC_NAMES, "Xmp"]
+    return Sample(
+        kind="heif",
+        data=_heif(tag),
+        markers=_markers(tag, names),
+        same_content=same_heif,
+        expect_removed=("EXIF:Make", "XMP:dc:creator", "ICC:ProfileDescription"),
+    )
+
+
+@hostile("heif-truncated")
+def _h_heif_trunc(tmp: Path) -> HostileSample:
+    data = _heif("HeifT")
+    return HostileSample("heif", data[: len(data) // 3], frozenset({Outcome.REJECTED}))
+
+
+@hostile("heif-absurd-box-size")
+def _h_heif_box(tmp: Path) -> HostileSample:
+    data = bytearray(_heif("HeifB"))
+    meta = data.index(b"meta") - 4
+    struct.pack_into(">I", data, meta, 0xFFFFFFF0)
+    return HostileSample("heif", bytes(data), frozenset({Outcome.REJECTED}))

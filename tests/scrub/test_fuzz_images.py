@@ -36,6 +36,12 @@ def _seed_files() -> dict[str, bytes]:
         buf = io.BytesIO()
         img.save(buf, fmt, **kwargs)
         out[fmt.lower()] = buf.getvalue()
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    img.convert("RGBA").save(buf, "HEIF", exif=exif.tobytes(), xmp=b"<x:xmpmeta/>")
+    out["heif"] = buf.getvalue()
     return out
 
 
