@@ -9,6 +9,7 @@ sources' files, or reach the network. Each worker is a fresh Python process
     user namespaces are allowed); where neither works it replaces
     socket.socket with a refusing stub, which only stops *Python* code and is
     reported as `network_isolation == "python-socket-block"`;
+  * sets PR_SET_NO_NEW_PRIVS (no setuid escalation by anything it runs);
   * caps address space (RLIMIT_AS), CPU seconds (RLIMIT_CPU), open files
     (RLIMIT_NOFILE), core dumps (RLIMIT_CORE=0) and file writes
     (RLIMIT_FSIZE=0, SIGXFSZ ignored so a write fails with EFBIG). Formats
@@ -364,6 +365,17 @@ def _unshare_network() -> str:
     return ""
 
 
+def _no_new_privileges() -> bool:
+    """prctl(PR_SET_NO_NEW_PRIVS): nothing the worker executes (ffmpeg, a
+    setuid binary) can gain privileges. Cheap, unprivileged, irreversible."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    pr_set_no_new_privs = 38
+    return bool(libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) == 0)
+
+
 def _block_python_sockets() -> None:
     import socket  # noqa: PLC0415 - only the fallback path needs it
 
@@ -415,6 +427,7 @@ def _worker_main(config_json: str) -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+    _no_new_privileges()
     network = _unshare_network()
     if not network:
         _block_python_sockets()

@@ -55,6 +55,8 @@ class Entry:
 
 def header(buf: bytes, start: int = 0) -> tuple[str, int]:
     """(struct byte-order char, offset of IFD0) from a TIFF header at `start`."""
+    if len(buf) < start + 8:
+        raise ExifError("TIFF header too short")
     if buf[start : start + 4] == b"II*\x00":
         endian = "<"
     elif buf[start : start + 4] == b"MM\x00*":

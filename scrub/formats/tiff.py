@@ -152,8 +152,8 @@ class TiffScrubber:
                     report=report,
                 )
                 ifd_offset = following
-        except _exif.ExifError as exc:
-            raise Rejected(f"TIFF structure is malformed ({exc})") from None
+        except (_exif.ExifError, struct.error):
+            raise Rejected("TIFF structure is malformed") from None
         if page == 0:
             raise Rejected("TIFF has no pages")
         return bytes(out)
