@@ -17,7 +17,8 @@ Removed in every profile, at any depth (sequences are walked):
   study id, requested procedure/step ids; protocol name (it is the site's
   own naming and often names a person or the site);
 - free text a technologist types (image comments);
-- private tags, overlays (60xx: can hold burned-in text) and curves (50xx),
+- private tags, tags the standard's dictionary does not define, overlays
+  (60xx: can hold burned-in text) and curves (50xx),
   original-attributes and digital-signature sequences;
 - File Meta implementation/source fields; the 128-byte preamble is zeroed
   (a dual-personality file can hide a TIFF or executable there).
@@ -41,6 +42,7 @@ import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
 from scrub.base import Profile, Rejected, Report
 
@@ -215,6 +217,12 @@ class _Cleaner:
             self.report.remove(f"{place}:private", f"group {tag.group:04X}")
             return
         group = tag.group
+        if not elem.keyword and not (0x6000 <= group <= 0x60FF or 0x5000 <= group <= 0x50FF):
+            # Not in the standard's dictionary: not known to be needed, and
+            # a renumbered tag can carry any value (allowlist, not blocklist).
+            del ds[tag]
+            self.report.remove(f"{place}:unknown", keyword)
+            return
         if 0x6000 <= group <= 0x60FF or 0x5000 <= group <= 0x50FF:
             del ds[tag]
             self.report.remove(place, "Overlay" if group >= 0x6000 else "Curve")
@@ -240,6 +248,27 @@ class _Cleaner:
             self.report.remove(f"{place} (UIDs replaced)", keyword)
 
 
+_TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UT"}
+)
+# Tab, LF, FF, CR (text VRs) and ESC (ISO 2022 character-set switches).
+_ALLOWED_CONTROLS = frozenset("\t\n\x0c\r\x1b")
+
+
+def _check_text(elem: DataElement) -> None:
+    """A text value holding control bytes is not text: it is what a
+    corrupted or forged length looks like when it swallows the elements
+    after it (which would then be copied out unexamined)."""
+    if elem.VR not in _TEXT_VRS or elem.value is None:
+        return
+    values = elem.value if isinstance(elem.value, MultiValue) else [elem.value]
+    for value in values:
+        # Some writers pad with NULs instead of spaces: tolerated at the end.
+        text = str(value).rstrip("\x00 ")
+        if any(ord(c) < 32 and c not in _ALLOWED_CONTROLS for c in text):
+            raise Rejected("a DICOM text value holds binary data (malformed length)")
+
+
 def _walk_all(ds: Dataset, visit: Callable[[DataElement], None], depth: int = 0) -> None:
     if depth > 32:
         raise Rejected("DICOM sequences are nested too deeply")
@@ -258,7 +287,7 @@ class DicomScrubber:
             ds = pydicom.dcmread(io.BytesIO(untrusted_data), force=False)
             # Touch every element now so a malformed value fails here, as a
             # rejection, not halfway through writing.
-            _walk_all(ds, lambda e: e.value)
+            _walk_all(ds, _check_text)
         except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OSError) as exc:
             raise Rejected("the DICOM file is malformed") from exc
         pixels_before = ds.PixelData if "PixelData" in ds else None
