@@ -12,10 +12,9 @@ sources' files, or reach the network. Each worker is a fresh Python process
   * sets PR_SET_NO_NEW_PRIVS (no setuid escalation by anything it runs);
   * caps address space (RLIMIT_AS), CPU seconds (RLIMIT_CPU), open files
     (RLIMIT_NOFILE), core dumps (RLIMIT_CORE=0) and file writes
-    (RLIMIT_FSIZE=0, SIGXFSZ ignored so a write fails with EFBIG). Formats
-    that must drive a tool needing a seekable file (MP4 through ffmpeg on a
-    memfd) get workers whose FSIZE cap is the file-size limit instead of 0;
-    memfds live in RAM, and the cap stops the disk from being filled;
+    (RLIMIT_FSIZE=0, SIGXFSZ ignored so a write fails with EFBIG; this also
+    covers memfds, so every scrubber must work on bytes in memory: all of
+    ours are pure rebuilds that run no external tool);
   * then reads one request from a pipe and answers on a pipe: plaintext never
     touches the disk.
 By default each worker handles exactly one file and exits (jobs_per_worker=1),
@@ -63,8 +62,6 @@ _READY_MAGIC = b"SZOK"
 _FRAME = struct.Struct(">4sIQ")  # magic, header length, data length
 _MAX_HEADER = 1 << 20  # a report is small; anything bigger is a confused worker
 _NO_DATA = (1 << 64) - 1
-# Types whose scrubber runs an external tool that needs a seekable (memfd) file.
-_WRITER_TYPES = frozenset({"mp4", "mov"})
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _MiB = 1 << 20
@@ -75,7 +72,7 @@ class SandboxLimits:
     memory_bytes: int = 1 << 30  # RLIMIT_AS: bounds any allocation a bomb can cause
     cpu_seconds: int = 60  # RLIMIT_CPU per job: stops parser loops
     wall_seconds: float = 120.0  # kill after this, whatever the worker is doing
-    open_files: int = 64  # RLIMIT_NOFILE: a worker needs its pipes and a few memfds
+    open_files: int = 64  # RLIMIT_NOFILE: a worker needs its pipes and little else
 
 
 class _WorkerGone(Exception):
@@ -85,13 +82,12 @@ class _WorkerGone(Exception):
 class _Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self, writer: bool, limits: SandboxLimits, max_file_bytes: int) -> None:
-        self.writer = writer
+    def __init__(self, limits: SandboxLimits) -> None:
         config = {
             "memory_bytes": limits.memory_bytes,
             "cpu_seconds": limits.cpu_seconds,
             "open_files": limits.open_files,
-            "fsize": 2 * max_file_bytes + _MiB if writer else 0,
+            "fsize": 0,
         }
         code = f"from scrub.sandbox import _worker_main; _worker_main({json.dumps(config)!r})"
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
@@ -203,20 +199,22 @@ class ScrubPool:
         # How the last worker isolated itself from the network (see module doc).
         self.network_isolation = "unknown"
 
-    def _take(self, writer: bool, max_file_bytes: int) -> _Worker:
+    def _take(self) -> _Worker:
         with self._lock:
-            for i, worker in enumerate(self._idle):
-                if worker.writer == writer and worker.proc.poll() is None:
-                    return self._idle.pop(i)
-        return _Worker(writer, self.limits, max_file_bytes)
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.proc.poll() is None:
+                    return worker
+                worker.kill()
+        return _Worker(self.limits)
 
-    def _prestart(self, writer: bool, max_file_bytes: int) -> None:
+    def _prestart(self) -> None:
         if not self._warm:
             return
         with self._lock:
             if self._closed or len(self._idle) >= self.max_workers:
                 return
-            self._idle.append(_Worker(writer, self.limits, max_file_bytes))
+            self._idle.append(_Worker(self.limits))
 
     def scrub(self, untrusted_data: bytes, profile: Profile) -> ScrubResult:
         """Clean one file in a fresh sandboxed worker. Never raises for bad input."""
@@ -232,14 +230,13 @@ class ScrubPool:
                 f"file is larger than the {limits.max_file_bytes // _MiB} MiB limit "
                 "for cleaning in memory",
             )
-        writer = head_type in _WRITER_TYPES
         header = json.dumps(
             {"profile": profile.name, "limits": dataclasses.asdict(limits)}
         ).encode()
         request = _FRAME.pack(_REQ_MAGIC, len(header), len(untrusted_data)) + header
         request += untrusted_data
         with self._slots:
-            worker = self._take(writer, limits.max_file_bytes)
+            worker = self._take()
             try:
                 deadline = time.monotonic() + self.limits.wall_seconds
                 max_data = 2 * limits.max_file_bytes + _MiB
@@ -259,7 +256,7 @@ class ScrubPool:
                 return _validate(untrusted_data, result, data)
             finally:
                 worker.kill()
-                self._prestart(writer, limits.max_file_bytes)
+                self._prestart()
 
     def close(self) -> None:
         with self._lock:
