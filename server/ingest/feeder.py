@@ -73,8 +73,9 @@ class ChunkFeeder(Generic[R]):
         """Stop the worker and discard everything (safe to call from anywhere)."""
         self._queue.put(_ABORT)
 
-    def _release_slot(self) -> None:
-        self._loop.call_soon_threadsafe(self._slots.release)
+    def _release_n(self, n: int) -> None:
+        for _ in range(n):
+            self._slots.release()
 
     def _run(self) -> None:
         failed = False
@@ -118,8 +119,8 @@ class ChunkFeeder(Generic[R]):
                     failed = True
                     self._error = exc
                     self._safe_abort()
-            for _ in parts:
-                self._release_slot()
+            # One wake-up of the event loop per batch, not per chunk.
+            self._loop.call_soon_threadsafe(self._release_n, len(parts))
             if control is not None:
                 self._queue.put(control)
 
