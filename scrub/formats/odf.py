@@ -148,6 +148,8 @@ class _Job:
             return _xml.rewrite(data, ContentPolicy(place, report, labels))
         if base == "settings.xml":
             return _xml.rewrite(data, SettingsPolicy(place, report))
+        if name.lower().endswith(".svg"):
+            return _xml.rewrite(data, _xml.SvgPolicy(report.remove, place))
         if name.endswith(".xml") or name.endswith(".rdf"):
             # Other XML (e.g. a formula's content in an embedded object)
             # still goes through the safe parser and the content rules.

@@ -265,6 +265,9 @@ class _Job:
         labels: Labels,
     ) -> bytes:
         ext = posixpath.splitext(part)[1].lower()
+        if ctype == "image/svg+xml" or ext == ".svg":
+            place = f"{self.kind}:{part}"
+            return _xml.rewrite(data, _xml.SvgPolicy(report.remove, place))
         if ctype.endswith("xml") or ext in (".xml", ".vml", ".rels"):
             return _xml.rewrite(data, OoxmlPolicy(f"{self.kind}:{part}", report, labels))
         if any(ctype.endswith(t) for t in _FONT_TYPES):

@@ -326,3 +326,35 @@ def test_pptx_markers_gone_text_and_comments_kept(
     assert_zip_hygiene(after)
     assert "SMZ" not in exiftool_dump(after, ".pptx", tmp_path)
     assert "Evidence slide text" in libreoffice_text(after, ".pptx", tmp_path)
+
+
+def test_svg_media_loses_metadata_and_editor_data_keeps_drawing(docx_in: bytes) -> None:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+        f'inkscape:export-filename="/home/{marker("SvgUser")}/fig.png" width="10" height="10">'
+        f"<title>{marker('SvgTitle')}</title>"
+        f"<metadata><rdf>{marker('SvgRdf')}</rdf></metadata>"
+        '<path d="M0 0 L10 10" stroke="black"/></svg>'
+    ).encode()
+    data = with_member(docx_in, "word/media/figure.svg", svg)
+    members = _members(data)
+    members["word/_rels/document.xml.rels"] = members["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdSvg" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image" Target="media/figure.svg"/></Relationships>',
+    )
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>", b'<Default Extension="svg" ContentType="image/svg+xml"/></Types>'
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in members.items():
+            zf.writestr(name, body)
+    result = scrub_bytes(package.getvalue())
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    out = _members(result.data)["word/media/figure.svg"]
+    assert b"SMZ" not in out and b"inkscape" not in out
+    assert b'<path d="M0 0 L10 10" stroke="black"/>' in out
+    assert "metadata" in result.report.removed["DOCX:word/media/figure.svg"]
