@@ -412,6 +412,20 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _apply_limits(config: dict[str, int]) -> None:
+    """Core dumps off, no file writes, few fds, CPU and address-space caps."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    cpu = int(config["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(config["fsize"]), int(config["fsize"])))
+    nofile = int(config["open_files"])
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (used + cpu, used + cpu + 5))
+    memory = int(config["memory_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
 def _worker_main(config_json: str) -> None:
     """Entry point of a worker process. Isolate, limit, then serve one request."""
     config = json.loads(config_json)
@@ -432,15 +446,7 @@ def _worker_main(config_json: str) -> None:
     _preimport()
     from scrub.api import scrub_bytes  # noqa: PLC0415
 
-    cpu = int(config["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(config["fsize"]), int(config["fsize"])))
-    nofile = int(config["open_files"])
-    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-    used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (used + cpu, used + cpu + 5))
-    memory = int(config["memory_bytes"])
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    _apply_limits(config)
 
     ready = json.dumps({"network": network}).encode()
     _write_all(proto_out, _FRAME.pack(_READY_MAGIC, len(ready), 0) + ready)

@@ -7,6 +7,7 @@ import io
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -106,3 +107,27 @@ def test_closed_pool_refuses_work() -> None:
     pool.close()
     with pytest.raises(RuntimeError):
         pool.scrub(b"x", DEFAULT_PROFILE)
+
+
+def test_worker_limits_forbid_file_writes(tmp_path: Path) -> None:
+    target = tmp_path / "leak.bin"
+    code = (
+        "import os, sys\n"
+        "from scrub.sandbox import _apply_limits\n"
+        "_apply_limits({'cpu_seconds': 10, 'fsize': 0, 'open_files': 32,"
+        " 'memory_bytes': 1 << 31})\n"
+        "try:\n"
+        f"    fd = os.open({str(target)!r}, os.O_WRONLY | os.O_CREAT, 0o600)\n"
+        "    os.write(fd, b'plaintext')\n"
+        "except OSError as exc:\n"
+        "    print('refused', exc.errno)\n"
+        "    sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("refused")
+    # The file may be created (open succeeds) but no byte reaches it.
+    assert not target.exists() or target.stat().st_size == 0
