@@ -362,7 +362,10 @@ def recovery_key_remove(*, data_dir: Path, yes: bool) -> None:
     help="tor's own DataDirectory (default: left to the system torrc).",
 )
 @data_dir_option
-def tor_config(*, out: Path | None, tor_data_directory: Path | None, data_dir: Path) -> None:
+@yes_option
+def tor_config(
+    *, out: Path | None, tor_data_directory: Path | None, data_dir: Path, yes: bool
+) -> None:
     """Render the torrc for this instance (stdout unless --out)."""
     text = render_instance_torrc(data_dir, data_directory=tor_data_directory)
     if out is None:
@@ -615,7 +618,8 @@ def root_key() -> None:
 
 @root_key.command("init")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False))
-def root_key_init(*, out: Path) -> None:
+@yes_option
+def root_key_init(*, out: Path, yes: bool) -> None:
     """(offline) Make the root key pair in DIR (root.key, root.pub)."""
     r = rootkey.init_root(out)
     click.echo(f"root key {r.key_id}: secret {r.key_path} (keep offline), public {r.pub_path}")

@@ -17,8 +17,14 @@ from tests.server.admin_helpers import ok, run_admin, tree_snapshot, write_pub
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance with "alice" enrolled. Tests run on xdist workers in any
+    order, so none relies on another having run: each adds its own names."""
     d = tmp_path_factory.mktemp("inst") / "data"
     ok("init", "--data-dir", d)
+    from server.admin.context import open_admin
+    from server.admin.journalists import enrol_journalist
+
+    enrol_journalist(open_admin(d), "alice", generate_identity().recipient())
     return d
 
 
@@ -35,7 +41,7 @@ def test_init_layout_and_permissions(instance: Path) -> None:
     actions = [r[0] for r in con.execute("select action from auditevent")]
     con.close()
     assert {"journalist", "journalistkey", "submission", "auditevent"} <= tables
-    assert actions == ["instance.init"]
+    assert actions[:2] == ["instance.init", "journalist.add"]
 
 
 def test_init_refuses_existing_instance(instance: Path) -> None:
@@ -65,12 +71,12 @@ def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_add_json_credentials_and_state(instance: Path, tmp_path: Path) -> None:
-    pub = tmp_path / "alice.pub"
+    pub = tmp_path / "dana.pub"
     ident = write_pub(pub)
     r = ok(
         "journalist",
         "add",
-        "alice",
+        "dana",
         "--public-key",
         pub,
         "--json",
@@ -78,7 +84,7 @@ def test_add_json_credentials_and_state(instance: Path, tmp_path: Path) -> None:
     )
     data = r.json()
     assert set(data) == {"name", "password", "totp_secret", "client_auth"}
-    assert data["name"] == "alice"
+    assert data["name"] == "dana"
     assert len(re.split(r"[ -]", data["password"])) >= 7
     secret = data["totp_secret"]
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)  # 160 bits, unpadded, no spaces
@@ -87,15 +93,18 @@ def test_add_json_credentials_and_state(instance: Path, tmp_path: Path) -> None:
     assert data["client_auth"].endswith(f"descriptor:x25519:{key_b32}")
     from crypto.onion import public_from_private
 
-    auth = instance / "tor" / "journalist" / "authorized_clients" / "alice.auth"
+    auth = instance / "tor" / "journalist" / "authorized_clients" / "dana.auth"
     assert auth.read_text() == f"descriptor:x25519:{public_from_private(key_b32)}\n"
     assert stat.S_IMODE(auth.stat().st_mode) == 0o600
 
     con = sqlite3.connect(instance / "samizdat.db")
     (pw_hash, totp) = con.execute(
-        "select password_hash, totp_secret from journalist where name='alice'"
+        "select password_hash, totp_secret from journalist where name='dana'"
     ).fetchone()
-    (recipient,) = con.execute("select recipient from journalistkey").fetchone()
+    (recipient,) = con.execute(
+        "select k.recipient from journalistkey k join journalist j on j.id = k.journalist_id "
+        "where j.name = 'dana'"
+    ).fetchone()
     con.close()
     assert data["password"] not in pw_hash and pw_hash.startswith("$argon2id$")
     assert totp == secret
@@ -110,12 +119,12 @@ def test_add_json_credentials_and_state(instance: Path, tmp_path: Path) -> None:
 
 
 def test_add_human_output_has_otpauth_uri(instance: Path, tmp_path: Path) -> None:
-    pub = tmp_path / "bob.pub"
+    pub = tmp_path / "erin.pub"
     write_pub(pub)
-    r = ok("journalist", "add", "bob", "--public-key", pub, "--data-dir", instance)
-    assert "otpauth://totp/Samizdat:bob?secret=" in r.out
+    r = ok("journalist", "add", "erin", "--public-key", pub, "--data-dir", instance)
+    assert "otpauth://totp/Samizdat:erin?secret=" in r.out
     listed = ok("journalist", "list", "--json", "--data-dir", instance).json()
-    assert [p["name"] for p in listed] == ["alice", "bob"]
+    assert {"alice", "erin"} <= {p["name"] for p in listed}
 
 
 @pytest.mark.parametrize(
@@ -155,8 +164,8 @@ def test_add_duplicate_name_changes_nothing(instance: Path, tmp_path: Path) -> N
 
 def test_destructive_commands_need_yes_without_tty(instance: Path) -> None:
     before = tree_snapshot(instance)
-    r = run_admin("journalist", "reset-password", "bob", "--data-dir", instance)
+    r = run_admin("journalist", "reset-password", "alice", "--data-dir", instance)
     assert r.code != 0 and "--yes" in r.err
     assert tree_snapshot(instance) == before
-    r = ok("journalist", "reset-password", "bob", "--yes", "--json", "--data-dir", instance)
+    r = ok("journalist", "reset-password", "alice", "--yes", "--json", "--data-dir", instance)
     assert len(re.split(r"[ -]", r.json()["password"])) >= 7
