@@ -498,7 +498,7 @@ def _tiff(tmp: Path) -> Sample:
     )
 
 
-@generator("tiff-jpeg-bigendian")
+@generator("tiff-jpeg")
 def _tiff_jpeg(tmp: Path) -> Sample:
     tag = "Tjp"
     buf = io.BytesIO()
@@ -509,6 +509,32 @@ def _tiff_jpeg(tmp: Path) -> Sample:
     )
     return Sample(
         kind="tiff", data=data, markers=_markers(tag, ["Make", "Software"]), same_content=same_tiff
+    )
+
+
+@generator("tiff-16bit-bigendian")
+def _tiff_be(tmp: Path) -> Sample:
+    tag = "Tbe"
+    raw = bytes(_RANDOM.getrandbits(8) for _ in range(40 * 20 * 2))
+    img = Image.frombytes("I;16B", (40, 20), raw)
+    buf = io.BytesIO()
+    img.save(buf, "TIFF")
+    assert buf.getvalue()[:2] == b"MM"
+    data = exiftool_write(
+        tmp,
+        buf.getvalue(),
+        ".tif",
+        f"-Make={marker(tag + 'Make')}",
+        f"-Artist={marker(tag + 'Artist')}",
+        f"-XMP-dc:Creator={marker(tag + 'Xmp')}",
+        "-Orientation#=5",
+    )
+    return Sample(
+        kind="tiff",
+        data=data,
+        markers=_markers(tag, ["Make", "Artist", "Xmp"]),
+        same_content=same_tiff,
+        expect_kept=("TIFF:Orientation",),
     )
 
 
