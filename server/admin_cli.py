@@ -574,6 +574,9 @@ def status(*, data_dir: Path, as_json: bool) -> None:
         f"signing key {s.signing_key_id} (since {s.signing_key_since}; "
         f"chain of {s.signing_chain_length})"
     )
+    if s.root_key_id:
+        certified = "certified" if s.signing_key_certified else "NOT certified: sign the request"
+        click.echo(f"offline root {s.root_key_id}; current signing key {certified}")
     click.echo("keys:")
     for k in s.keys:
         extra = f", grace until {k.grace_until_day}" if k.status == "grace" else ""

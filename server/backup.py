@@ -190,6 +190,14 @@ def write_backup(
             sink.flush()
             os.fsync(sink.fileno())
         os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        where = exc.filename if exc.filename is not None else out
+        raise BackupError(
+            f"cannot write the backup: {exc.strerror or type(exc).__name__} ({where})",
+            hint="run as the instance's user (tor's files must be readable) and check "
+            "free space where --out points; nothing was written",
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

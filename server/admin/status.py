@@ -14,7 +14,8 @@ from pathlib import Path
 
 from server.admin import repository as repo
 from server.admin.context import AdminContext
-from server.admin.signing_files import read_chain
+from server.admin.rootkey import pinned_root
+from server.admin.signing_files import read_chain, read_root_section
 from server.db.engine import session_scope
 from server.db.tables import Reply, Source, Submission
 from server.keys import load_signing_key
@@ -49,6 +50,11 @@ class Status:
     signing_key_id: str
     signing_key_since: str
     signing_chain_length: int
+    # With an offline root pinned: its id, and whether the current signing
+    # key carries its certificate (journalists who pin the root reject
+    # bundles signed by an uncertified key).
+    root_key_id: str | None = None
+    signing_key_certified: bool | None = None
     keys: list[KeyStatus] = field(default_factory=list)
     retired_keys_needed: list[KeyStatus] = field(default_factory=list)
     unknown_recipients: list[str] = field(default_factory=list)
@@ -73,6 +79,7 @@ def collect_status(ctx: AdminContext) -> Status:
     today = ctx.today()
     paths = ctx.paths
     chain = read_chain(paths)
+    root = pinned_root(ctx)
     current = load_signing_key(paths).public_key()
     since = dt.datetime.fromtimestamp(paths.signing_key.stat().st_mtime, dt.UTC).strftime(
         "%Y-%m-%d"
@@ -127,6 +134,12 @@ def collect_status(ctx: AdminContext) -> Status:
             signing_key_id=current.key_id_hex,
             signing_key_since=since,
             signing_chain_length=len(chain.keys),
+            root_key_id=root.key_id_hex if root else None,
+            signing_key_certified=(
+                current.key_id_hex in (read_root_section(paths) or {}).get("certificates", {})
+                if root
+                else None
+            ),
             keys=rows,
             retired_keys_needed=[r for r in rows if r.status == "retired" and r.stored_bundles > 0],
             unknown_recipients=sorted(fp for fp in used if fp not in known),

@@ -28,6 +28,8 @@ from crypto.keys import generate_identity
 from crypto.opener import open_bundle
 from crypto.rootcert import trusted_by_root
 from crypto.signing import PublicKey, SigningKey
+from server.admin.context import open_admin
+from server.admin.status import collect_status
 from tests.server.admin_helpers import ok, run_admin, seal_submission
 
 DAY = dt.datetime.now(dt.UTC).date().isoformat()
@@ -147,6 +149,8 @@ def test_offline_root_certifies_and_revokes(tmp_path: Path) -> None:
     doc_text = (d / "keys" / "server-keys.json").read_text()
     chain_keys = KeyChain.from_json(doc_text).keys
     assert trusted_by_root(root, doc_text) == chain_keys
+    status = collect_status(open_admin(d))
+    assert status.root_key_id == root.key_id_hex and status.signing_key_certified is True
 
     # A certificate altered in transit, or from another root, is refused.
     other_root = tmp_path / "other"
@@ -195,3 +199,5 @@ def test_offline_root_certifies_and_revokes(tmp_path: Path) -> None:
     # The root section survives a later rotation.
     ok("signing-key", "rotate", "--yes", "--data-dir", d)
     assert _chain_doc(d)["root"]["revocations"]["serial"] == 1
+    # ...and status says the new key still awaits the root's certificate.
+    assert ok("status", "--json", "--data-dir", d).json()["signing_key_certified"] is False
