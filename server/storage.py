@@ -12,7 +12,6 @@ A narrow interface: an S3-compatible store can implement the same methods.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,19 +20,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from server.errors import NotFound
+from server.ids import is_id
 from server.instance import InstancePaths
 
 # File times would reveal when a submission arrived: every stored file gets
 # this fixed time (2000-01-01T00:00:00Z).
 NORMALISED_MTIME = 946_684_800
 
-_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-
 
 def _check_id(object_id: str) -> str:
     # Ids are our own UUID4 hex; anything else (e.g. "../x") is refused so a
     # path can never be steered outside the store.
-    if not _ID_RE.fullmatch(object_id):
+    if not is_id(object_id):
         raise NotFound("no such object")
     return object_id
 
@@ -125,14 +123,14 @@ class Store:
         return {
             p.name[: -len(".age")]
             for p in self._paths.bundles.glob("*.age")
-            if _ID_RE.fullmatch(p.name[: -len(".age")])
+            if is_id(p.name[: -len(".age")])
         }
 
     def reply_ids(self) -> set[str]:
         return {
             p.name[: -len(".age")]
             for p in self._paths.replies.glob("*.age")
-            if _ID_RE.fullmatch(p.name[: -len(".age")])
+            if is_id(p.name[: -len(".age")])
         }
 
     # -- recovery ------------------------------------------------------------

@@ -29,7 +29,7 @@ from client.online.errors import OnlineError, UsageProblem
 from client.online.fetcher import Progress, fetch_all
 from client.online.trust import advance_pin, load_pinned, pin, read_key_file
 
-_SOURCE_ID = re.compile(r"[0-9a-f]{32}")
+_SOURCE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def signed_in(

@@ -4,13 +4,9 @@ arrival order."""
 
 from __future__ import annotations
 
-import uuid
-
 from sqlmodel import Field, SQLModel
 
-
-def new_id() -> str:
-    return uuid.uuid4().hex
+from server.ids import new_id
 
 
 class Source(SQLModel, table=True):

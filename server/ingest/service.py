@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from crypto.signing import SigningKey
 from scrub.base import Profile, Report
 from server.clock import Clock, day_of
 from server.db.engine import session_scope
+from server.ids import new_id
 from server.ingest import repository
 from server.ingest.builder import FileOutcome, MemoryBudget, Sealer, SubmissionBuilder
 from server.ingest.errors import (
@@ -118,7 +118,7 @@ class _Job:
     ) -> None:
         self.deps = deps
         self.day = day_of(deps.clock())
-        self.submission_id = uuid.uuid4().hex
+        self.submission_id = new_id()
         self.source = source
         with session_scope(deps.engine) as session:
             keys = deps.keys(session, self.day)
@@ -134,7 +134,7 @@ class _Job:
                 self.pending.fileobj,
                 # The store and DB name submissions by 32-hex ids; the signed
                 # manifest carries the canonical UUID form of the same id.
-                submission_id=str(uuid.UUID(self.submission_id)),
+                submission_id=self.submission_id,
                 source_id=source.id,
                 day=self.day,
                 reply_recipient=Recipient.parse(source.reply_recipient),

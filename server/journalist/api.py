@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from server.ids import UUID4_PATTERN
 from server.journalist import authn, service
 from server.journalist.deps import ApiJournalist, Ctx
 from server.journalist.errors import ReplyRejected, SignInFailed, TooManyAttempts
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["journalist API"])
 
 # Ids are 32 lowercase hex characters (UUID4); anything else is refused
 # before it reaches a path or a query.
-IdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+IdPath = Annotated[str, Path(pattern=UUID4_PATTERN)]
 
 _AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}}
 

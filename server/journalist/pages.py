@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from server.ids import UUID4_PATTERN
 from server.journalist import authn, service
 from server.journalist.deps import SESSION_COOKIE, CsrfJournalist, Ctx, PageJournalist
 from server.journalist.errors import (
@@ -28,7 +29,7 @@ from server.journalist.render import STATIC, Renderer
 
 router = APIRouter(include_in_schema=False)
 
-IdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+IdPath = Annotated[str, Path(pattern=UUID4_PATTERN)]
 
 
 def _renderer(request: Request) -> Renderer:

@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from crypto.errors import CryptoError
 from crypto.passwords import verify_password
 from crypto.reply import check_age_header
-
-from crypto.errors import CryptoError
 from server.admin.context import AdminContext
 from server.admin.journalists import reset_password
 from server.clock import day_of
 from server.db.engine import session_scope
-from server.db.tables import Reply, Source, Submission, new_id
+from server.db.tables import Reply, Source, Submission
 from server.errors import NotFound
+from server.ids import new_id
 from server.journalist import repository as repo
 from server.journalist.context import JournalistContext
 from server.journalist.errors import PasswordIncorrect, ReplyRejected

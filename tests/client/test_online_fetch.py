@@ -10,6 +10,7 @@ import pty
 import select as io_select
 import sys
 import time
+import uuid
 
 import httpx
 import pytest
@@ -211,7 +212,7 @@ def test_upload_reply(world):
         (row,) = s.exec(select(Reply)).all()
     assert Store(inst.settings.paths).reply_path(row.id).read_bytes() == reply.read_bytes()
     unknown = samizdat(
-        "journalist", "upload-reply", reply, "--server", url, "--source", "c" * 32,
+        "journalist", "upload-reply", reply, "--server", url, "--source", str(uuid.uuid4()),
         *credentials(inst, alice, tmp), client_dir=client_dir,
     )  # fmt: skip
     assert unknown.code == 1 and "no source with id" in unknown.err

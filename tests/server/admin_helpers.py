@@ -102,15 +102,15 @@ def seal_submission(data_dir: Path, day: str, payload: bytes, *, source_id: str 
         with session_scope(engine) as session:
             recipients = sealing_recipients(session, day)
             src = Source(
-                id=source_id or uuid.uuid4().hex,
-                lookup_id=uuid.uuid4().hex,
+                id=source_id or str(uuid.uuid4()),
+                lookup_id=str(uuid.uuid4()),
                 reply_recipient=reply.encode(),
                 designation="test source",
                 created_day=day,
                 last_active_day=day,
             )
             session.merge(src)
-            bundle = store.bundle_path(sid.hex)
+            bundle = store.bundle_path(str(sid))
             with bundle.open("wb") as sink:
                 sealer = BundleSealer(
                     recipients,
@@ -125,11 +125,11 @@ def seal_submission(data_dir: Path, day: str, payload: bytes, *, source_id: str 
                 sealer.write(payload)
                 sealer.end_file({"outcome": "cleaned"})
                 sig = sealer.finish()
-            store.signature_path(sid.hex).write_text(sig)
+            store.signature_path(str(sid)).write_text(sig)
             fps = sorted(r.fingerprint() for r in recipients)
             session.add(
                 Submission(
-                    id=sid.hex,
+                    id=str(sid),
                     source_id=src.id,
                     size=bundle.stat().st_size,
                     day=day,
@@ -141,7 +141,7 @@ def seal_submission(data_dir: Path, day: str, payload: bytes, *, source_id: str 
             )
     finally:
         engine.dispose()
-    return Sealed(sid.hex, bundle, store.signature_path(sid.hex), fps)
+    return Sealed(str(sid), bundle, store.signature_path(str(sid)), fps)
 
 
 def open_sealed(

@@ -3,6 +3,8 @@ signature, delete, sealed replies, key chain, and the OpenAPI schema."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlmodel import select
 
@@ -57,7 +59,7 @@ def test_bundle_download_supports_range_for_resume(api):
     assert part.content == data[40000:]
     assert part.headers["content-range"] == f"bytes 40000-99999/{len(data)}"
     assert client.get(f"/api/v1/submissions/{sid}/signature").text == sig
-    assert client.get(f"/api/v1/submissions/{'a' * 32}/bundle").status_code == 404
+    assert client.get(f"/api/v1/submissions/{uuid.uuid4()}/bundle").status_code == 404
     assert client.get("/api/v1/submissions/not-an-id/bundle").status_code == 422
 
 
@@ -103,7 +105,7 @@ def test_reply_upload_validates_and_stores(api):
         yield too_big[3000:]
 
     assert client.post(url, content=chunked(), headers=headers).status_code == 413
-    missing = f"/api/v1/sources/{'b' * 32}/replies"
+    missing = f"/api/v1/sources/{uuid.uuid4()}/replies"
     assert client.post(missing, content=sealed, headers=headers).status_code == 404
     with session_scope(make_engine(inst.settings.paths.db)) as s:
         assert len(s.exec(select(Reply)).all()) == 1

@@ -4,6 +4,7 @@ star, delete (real deletion), reply upload; no JavaScript, CSRF everywhere."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from sqlmodel import select
@@ -72,7 +73,7 @@ def test_download_bundle_and_signature(signed_in):
     s = client.get(f"/submissions/{sid}/signature")
     assert s.status_code == 200 and s.text == sig
     assert [sub.downloaded for sub in _rows(inst, Submission)] == [True]
-    assert client.get(f"/submissions/{'0' * 32}/bundle").status_code == 404
+    assert client.get(f"/submissions/{uuid.uuid4()}/bundle").status_code == 404
     assert client.get("/submissions/..%2F..%2Fkeys/bundle").status_code == 404
 
 

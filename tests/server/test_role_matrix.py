@@ -11,6 +11,7 @@ the anonymous answer), and source-only pages stay closed to them.
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -49,7 +50,7 @@ def _routes(app):
 
 
 def _fill(path, ids):
-    return re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: ids.get(m.group(1), "f" * 32), path)
+    return re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), path)
 
 
 def _rejected(r) -> bool:

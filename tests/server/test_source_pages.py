@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -137,7 +138,7 @@ def test_csrf_is_required_on_every_post(client: SourceClient) -> None:
     assert client.c.post("/new", data={}).status_code == 403
     assert client.c.post("/login", data={"codename": "a b"}).status_code == 403
     client.new_source()
-    for path in ("/logout", "/replies/" + "0" * 32 + "/delete"):
+    for path in ("/logout", f"/replies/{uuid.uuid4()}/delete"):
         assert client.c.post(path, data={"csrf_token": "bad"}).status_code == 403
     # Still signed in: the forged logout did nothing.
     assert client.c.get("/submit").status_code == 200
