@@ -313,7 +313,8 @@ def signing_key_rotate(*, data_dir: Path, yes: bool, as_json: bool) -> None:
 @signing_key.command("export")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @data_dir_option
-def signing_key_export(*, out: Path, data_dir: Path) -> None:
+@yes_option
+def signing_key_export(*, out: Path, data_dir: Path, yes: bool) -> None:
     """Write the current public key (minisign format)."""
     public = export_public_key(_ctx(data_dir), out)
     click.echo(f"wrote {out} (key {public.key_id_hex})")

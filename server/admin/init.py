@@ -20,6 +20,7 @@ from server.admin.signing_files import write_chain
 from server.clock import Clock, utc_now
 from server.db.engine import create_schema, make_engine, session_scope
 from server.instance import InstancePaths, create_layout, mark_initialised
+from server.torconfig import seal_journalist_onion
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ def init_instance(root: Path, *, clock: Clock = utc_now, actor: str | None = Non
     try:
         create_schema(engine)
         os.chmod(paths.db, 0o600)
+        # The journalist onion starts locked (a client entry whose private key
+        # is thrown away), so tor creates it, and its address is known, before
+        # the first journalist is enrolled; nobody can open its descriptor.
+        seal_journalist_onion(paths.tor)
         signing_key = SigningKey.generate()
         signing_key.save(paths.signing_key)
         public = signing_key.public_key()

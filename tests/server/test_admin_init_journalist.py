@@ -31,6 +31,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_layout_and_permissions(instance: Path) -> None:
     assert (instance / "INSTANCE").is_file()
     assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    # The journalist onion exists from the start, locked to a thrown-away key.
+    assert (instance / "tor" / "journalist" / "authorized_clients" / "_sealed.auth").is_file()
     key = instance / "keys" / "signing.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     chain = json.loads((instance / "keys" / "server-keys.json").read_text())
