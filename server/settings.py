@@ -47,7 +47,9 @@ class Settings:
     retention_days: int = 0
     # Free space below which uploads are refused cleanly instead of failing half-way.
     min_free_bytes: int = 512 * _MiB
-    max_reply_bytes: int = 16 * _MiB
+    # crypto.reply bounds a sealed reply at 2 MiB (1 MiB message); a larger
+    # cap here would only admit files that are refused anyway.
+    max_reply_bytes: int = 2 * _MiB
     onion_location: str = ""
 
     @property

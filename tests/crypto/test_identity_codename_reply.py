@@ -167,3 +167,19 @@ def test_reply_round_trip_and_refusals() -> None:
     with pytest.raises(CryptoError):
         open_reply(plain_age, source)
     assert isinstance(Identity.parse(source.encode()), Identity)
+
+
+def test_check_age_header_ignores_grease_and_refuses_passphrase_files() -> None:
+    pyrage = pytest.importorskip("pyrage")
+    source = generate_identity()
+    # rage/pyrage add "grease" stanzas of random unknown types; the age spec
+    # says readers ignore them, so an upload sealed with such a tool is fine.
+    for _ in range(8):
+        sealed = pyrage.encrypt(
+            b"reply", [pyrage.x25519.Recipient.from_str(source.recipient().encode())]
+        )
+        check_age_header(sealed)
+    with pytest.raises(CryptoError):
+        check_age_header(pyrage.passphrase.encrypt(b"reply", "correct horse"))
+    with pytest.raises(CryptoError):
+        check_age_header(b"\0" * (2 * 1024 * 1024 + 1))
