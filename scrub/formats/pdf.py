@@ -40,7 +40,9 @@ from scrub.limits import check_count
 
 _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/Rendition"})
 _OBJECT_PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/LastModified")
-_ANNOT_DATES = ("/M", "/CreationDate")
+# Dates, and /NM (an annotation's "unique name": tools derive it from a
+# GUID, a time or the author).
+_ANNOT_DATES = ("/M", "/CreationDate", "/NM")
 _INTERESTING_KEYS = frozenset(
     {*_OBJECT_PRIVATE_KEYS, "/AA", "/S", "/FT", "/Subtype", "/Type", "/Params"}
 )
