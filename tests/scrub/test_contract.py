@@ -13,13 +13,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import tests.scrub
 from scrub.api import scrub_bytes
-from scrub.base import Outcome
+from scrub.base import DEFAULT_PROFILE, Outcome
+from scrub.sandbox import ScrubPool
 from scrub.sniff import sniff_bytes
 from tests.scrub.corpus import GENERATORS, HOSTILE, HostileSample, Sample, exiftool_json
 from tests.support.scan import scan_bytes
@@ -117,3 +119,32 @@ def test_hostile_input_gets_a_defined_outcome(name: str, tmp_path: Path) -> None
     else:
         assert result.data is None, "no partial output"
         assert report.reason, "a file that is not cleaned must say why"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ScrubPool]:
+    with ScrubPool(max_workers=2) as workers:
+        yield workers
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_sandbox_gives_the_in_process_result(name: str, corpus_dir: Path, pool: ScrubPool) -> None:
+    """The server path: every format works inside the sandbox's limits
+    (no file writes, few fds, capped memory, no network) and answers the same."""
+    sample = _sample(name, corpus_dir)
+    local = scrub_bytes(sample.data)
+    boxed = pool.scrub(sample.data, DEFAULT_PROFILE)
+    assert boxed.report.outcome is local.report.outcome, boxed.report.reason
+    # Same names per place (order may follow set iteration, which differs per process).
+    assert {k: sorted(v) for k, v in boxed.report.removed.items()} == {
+        k: sorted(v) for k, v in local.report.removed.items()
+    }
+    if scrub_bytes(sample.data).data == local.data:
+        assert boxed.data == local.data
+    else:
+        # Formats that mint fresh identifiers (PDF /ID, DICOM UIDs) differ run to run.
+        assert (boxed.data is None) is (local.data is None)
+        if boxed.data is not None:
+            assert sniff_bytes(boxed.data) == sample.kind
+            for m in sample.markers:
+                assert not scan_bytes(boxed.data, m.encode())
