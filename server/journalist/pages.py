@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ from server.journalist.errors import (
     TooManyAttempts,
 )
 from server.journalist.render import STATIC, Renderer
+from server.web.memform import FormRejected, read_memory_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -182,29 +183,37 @@ def delete_source(
 
 @router.post("/sources/{source_id}/replies")
 async def upload_reply(
-    request: Request,
-    source_id: IdPath,
-    principal: CsrfJournalist,
-    ctx: Ctx,
-    reply: Annotated[UploadFile, File()],
+    request: Request, source_id: IdPath, principal: PageJournalist, ctx: Ctx
 ) -> Response:
-    # The app-wide body cap already bounds this upload; it is ciphertext
-    # sealed offline, so a spooled part never holds plaintext.
-    untrusted_reply = await reply.read(ctx.settings.max_reply_bytes + 1)
+    # Parsed in RAM (never request.form(), which spools parts over 1 MiB to
+    # /tmp): the body is bounded by the reply cap plus a little framing.
+    try:
+        form = await read_memory_form(request, limit=ctx.settings.max_reply_bytes + 64 * 1024)
+    except FormRejected as exc:
+        return _reply_refused(request, principal, source_id, str(exc))
+    if not authn.csrf_matches(principal.csrf_token, form.fields.get("csrf_token", "")):
+        raise CsrfRejected
+    untrusted_reply = form.files.get("reply", b"")
     try:
         await run_in_threadpool(
             service.store_reply, ctx, principal.journalist_id, source_id, untrusted_reply
         )
     except ReplyRejected as exc:
-        return _renderer(request).page(
-            "message.html",
-            status_code=422,
-            principal=principal,
-            heading="Reply not uploaded",
-            error=str(exc),
-            back=f"/sources/{source_id}",
-        )
+        return _reply_refused(request, principal, source_id, str(exc))
     return _see_other(f"/sources/{source_id}?done=reply")
+
+
+def _reply_refused(
+    request: Request, principal: PageJournalist, source_id: str, reason: str
+) -> Response:
+    return _renderer(request).page(
+        "message.html",
+        status_code=422,
+        principal=principal,
+        heading="Reply not uploaded",
+        error=reason,
+        back=f"/sources/{source_id}",
+    )
 
 
 # -- submissions ---------------------------------------------------------------

@@ -153,3 +153,28 @@ def test_reply_upload_through_the_page(signed_in):
     assert garbage.status_code == 422
     assert "not a sealed reply" in garbage.text
     assert len(_rows(inst, Reply)) == 1
+
+
+def test_reply_upload_needs_csrf_and_is_parsed_in_memory(signed_in, monkeypatch):
+    inst, client, _csrf = signed_in
+    source_id = inst.add_source()
+    sealed = seal_reply(b"thank you", [generate_identity().recipient()])
+    no_csrf = client.post(
+        f"/sources/{source_id}/replies",
+        files={"reply": ("reply.age", sealed, "application/octet-stream")},
+    )
+    assert no_csrf.status_code == 403
+    assert _rows(inst, Reply) == []
+    # The page must never fall back on Starlette's spooling form parser.
+    import starlette.requests
+
+    def _no_form(*_a, **_k):
+        raise AssertionError("request.form() used for an upload")
+
+    monkeypatch.setattr(starlette.requests.Request, "form", _no_form)
+    r = client.post(
+        f"/sources/{source_id}/replies",
+        data={"csrf_token": _csrf},
+        files={"reply": ("reply.age", sealed, "application/octet-stream")},
+    )
+    assert r.status_code == 303
