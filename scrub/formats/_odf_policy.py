@@ -60,6 +60,7 @@ class ContentPolicy:
     ) -> _xml.Action:
         parent = path[-1] if path else ("", "")
         kept = [a for a in attrs if a.name not in _DROP_ATTRS]
+        kept = _xml.neutral_paths(kept, self.report.remove, self.place, name[1], href_prefix="../")
         if len(kept) != len(attrs):
             for a in attrs:
                 if a.name in _DROP_ATTRS:

@@ -111,6 +111,13 @@ DROP_LOCAL_ATTRS: dict[tuple[str, str], frozenset[str]] = {
     (P188, "author"): frozenset({"initials", "userId", "providerId"}),
     (TC, "person"): frozenset({"userId", "providerId"}),
     (TC, "threadedComment"): frozenset({"dT"}),
+    # Data connections: .odc files and source files live on someone's disk.
+    **{(ns, "connection"): frozenset({"odcFile", "sourceFile"}) for ns in _SS},
+}
+# Attributes emptied in place (required by the schema, identifying in value):
+# a database connection string names a server, a path and often a user.
+EMPTY_LOCAL_ATTRS: dict[tuple[str, str], frozenset[str]] = {
+    **{(ns, "dbPr"): frozenset({"connection"}) for ns in _SS},
 }
 # Attributes holding a person's name: replaced by "Author N".
 LABEL_ATTRS: frozenset[tuple[str, str]] = frozenset({(ns, "author") for ns in _WS})
@@ -155,6 +162,7 @@ class OoxmlPolicy:
             self.report.remove(self.place, local)
             return _xml.Action(drop=True)
         drop_local = DROP_LOCAL_ATTRS.get(name, frozenset())
+        empty_local = EMPTY_LOCAL_ATTRS.get(name, frozenset())
         label_local = LABEL_LOCAL_ATTRS.get(name)
         out: list[_xml.Attr] = []
         for a in attrs:
@@ -166,11 +174,16 @@ class OoxmlPolicy:
             ):
                 self.report.remove(self.place, f"{local}@{alocal}")
                 continue
+            if ans == "" and alocal in empty_local:
+                self.report.remove(self.place, f"{local}@{alocal}")
+                out.append(_xml.Attr(a.raw, a.name, ""))
+                continue
             if a.name in LABEL_ATTRS or (ans == "" and alocal == label_local):
                 self.report.remove(self.place, f"{local}@{alocal}")
                 out.append(_xml.Attr(a.raw, a.name, self.labels(a.value)))
                 continue
             out.append(a)
+        out = _xml.neutral_paths(out, self.report.remove, self.place, local)
         if name in LABEL_TEXT_ELEMENTS:
             self.report.remove(self.place, local)
             return _xml.Action(attrs=out, transform=self.labels)

@@ -19,6 +19,7 @@ processing instruction, or put text from the document into an error.
 from __future__ import annotations
 
 import io
+import re
 import xml.sax
 import xml.sax.handler
 from collections.abc import Callable
@@ -208,6 +209,40 @@ def rewrite(untrusted_xml: bytes, policy: Policy) -> bytes:
         raise Rejected("XML part is nested too deeply") from exc
     header = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     return (header + "".join(handler.out)).encode("utf-8")
+
+
+# A local path names a user, a share or a machine (C:\\Users\\alice\\...,
+# \\\\fileserver\\..., file:///home/alice/...). Never needed to show content
+# on another machine, so attribute values like this keep only the file name.
+LOCAL_PATH = re.compile(r"^(file:|[A-Za-z]:[\\/]|\\\\)", re.IGNORECASE)
+
+
+def basename(path: str) -> str:
+    return re.split(r"[\\/]", path.rstrip("\\/"))[-1]
+
+
+def neutral_paths(
+    attrs: list[Attr],
+    remove: Callable[[str, str], None],
+    place: str,
+    element: str,
+    *,
+    href_prefix: str = "",
+) -> list[Attr]:
+    """Attributes with a local-path value keep only the file name.
+
+    `href_prefix` keeps a link pointing outside the package: in ODF a bare
+    "pic.png" would name a missing package member (LibreOffice then refuses
+    the file), "../pic.png" is a link beside the document."""
+    out = []
+    for a in attrs:
+        if LOCAL_PATH.match(a.value) and not a.raw.startswith("xmlns"):
+            remove(place, f"{element}@{a.name[1]} (local path)")
+            prefix = href_prefix if a.name[1] == "href" else ""
+            out.append(Attr(a.raw, a.name, prefix + basename(a.value)))
+        else:
+            out.append(a)
+    return out
 
 
 class KeepAll:

@@ -18,7 +18,6 @@ an external relationship.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -35,9 +34,6 @@ _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DROP_PREFIXES = ("docProps/", "customXml/", "docMetadata/", "[trash]/")
 _DROP_BASENAMES = frozenset({"people.xml", "vbaProject.bin", "vbaData.xml"})
 _DROP_DIRS = frozenset({"printerSettings", "customData", "webextensions", "revisions"})
-# A local path in an external relationship names a user, a share or a
-# machine (C:\Users\alice\..., \\fileserver\...).
-_LOCAL_PATH = re.compile(r"^(file:|[A-Za-z]:[\\/]|\\\\|/)")
 # Binary parts kept as they are: fonts carry no author data; EMF/WMF hold
 # vector drawings whose description string is a residual risk we report.
 _FONT_TYPES = ("font", "obfuscatedFont")
@@ -188,8 +184,8 @@ class _Job:
                     if rel_kind in DROP_REL_TYPES:
                         drop_ids.add(rel.rid)
                         report.remove(f"{self.kind}:{rels_name}", f"{rel_kind} (external)")
-                    elif _LOCAL_PATH.match(rel.target) or rel.target.lower().startswith("file"):
-                        new_targets[rel.rid] = re.split(r"[\\/]", rel.target)[-1]
+                    elif _xml.LOCAL_PATH.match(rel.target) or rel.target.startswith("/"):
+                        new_targets[rel.rid] = _xml.basename(rel.target)
                         report.remove(f"{self.kind}:{rels_name}", "Target (local file path)")
                     continue
                 target = _resolve(source, rel.target)
@@ -273,7 +269,10 @@ class _Job:
         if any(ctype.endswith(t) for t in _FONT_TYPES):
             return data
         detected, cleaned = clean_embedded(data, profile, report, f"{self.kind}:{part}")
-        if cleaned is not None:
+        # "text" is clean only when it is plain text: an RTF or HTML chunk
+        # (altChunk) also sniffs as text but carries its own author fields.
+        plain = ctype.startswith(("text/plain", "text/csv")) or ext in (".txt", ".csv")
+        if cleaned is not None and (detected != "text" or plain):
             return cleaned
         if _is_emf_or_wmf(data):
             note = "EMF/WMF drawings are kept as they are; they may hold a description string"

@@ -181,7 +181,16 @@ def make_docx() -> bytes:
     return _rezip(members)
 
 
-XLSX_MARKERS = ["XlsCreator", "AbsPath", "XlsCommentAuthor", "XlsPrinter", "XlsFileSharing"]
+XLSX_MARKERS = [
+    "XlsCreator",
+    "AbsPath",
+    "XlsCommentAuthor",
+    "XlsPrinter",
+    "XlsFileSharing",
+    "XlsDbServer",
+    "XlsOdcUser",
+    "XlsTextUser",
+]
 
 
 def make_xlsx() -> bytes:
@@ -195,7 +204,18 @@ def make_xlsx() -> bytes:
         '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
         '<Override PartName="/xl/comments1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'
         '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/xl/connections.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml"/>'
         "</Types>"
+    )
+    connections = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<connections xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<connection id="1" name="Query" type="1" refreshedVersion="6" odcFile="C:\\Users\\{m("XlsOdcUser")}\\q.odc">'
+        f'<dbPr connection="Provider=SQLOLEDB;Data Source={m("XlsDbServer")};User ID=sa" command="SELECT 1"/>'
+        "</connection>"
+        '<connection id="2" name="Text" type="6" refreshedVersion="6">'
+        f'<textPr sourceFile="C:\\Users\\{m("XlsTextUser")}\\data.csv"/></connection>'
+        "</connections>"
     )
     rels = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -228,6 +248,7 @@ def make_xlsx() -> bytes:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{REL}/connections" Target="connections.xml"/>'
         "</Relationships>"
     )
     sheet = (
@@ -263,6 +284,7 @@ def make_xlsx() -> bytes:
             "xl/worksheets/sheet1.xml": sheet.encode(),
             "xl/worksheets/_rels/sheet1.xml.rels": sheet_rels.encode(),
             "xl/comments1.xml": comments.encode(),
+            "xl/connections.xml": connections.encode(),
             "xl/printerSettings/printerSettings1.bin": m("XlsPrinter").encode("utf-16-le"),
         }
     )
@@ -335,7 +357,10 @@ def _odf_body(kind: str) -> str:
             '<text:change-start text:change-id="ct1"/>inserted words'
             '<text:change-end text:change-id="ct1"/></text:p>'
             f"<text:p>Commented{annotation}</text:p>"
-            f"<text:p>{image}</text:p></office:text>"
+            f"<text:p>{image}</text:p>"
+            '<text:p><draw:frame draw:name="linked" svg:width="1cm" svg:height="1cm">'
+            f'<draw:image xlink:href="file:///home/{m("OdfLinkPath")}/pic.png" xlink:type="simple"/>'
+            "</draw:frame></text:p></office:text>"
         )
     if kind == "ods":
         return (

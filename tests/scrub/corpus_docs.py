@@ -83,8 +83,8 @@ def _xlsx(tmp: Path) -> Sample:
 
 _ODF_ABSENT = {
     "odt": {"OdfPrinterSetup"},
-    "ods": {"OdfPrinterSetup", "OdfChangeAuthor"},
-    "odp": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfAnnotAuthor", "OdfAnnotInit"},
+    "ods": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfLinkPath"},
+    "odp": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfAnnotAuthor", "OdfAnnotInit", "OdfLinkPath"},
 }
 
 

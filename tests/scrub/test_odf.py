@@ -31,8 +31,8 @@ TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 # Markers each kind's sample carries (ODS has no tracked change, ODP no comment).
 _ABSENT = {
     "odt": {"OdfPrinterSetup"},
-    "ods": {"OdfPrinterSetup", "OdfChangeAuthor"},
-    "odp": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfAnnotAuthor", "OdfAnnotInit"},
+    "ods": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfLinkPath"},
+    "odp": {"OdfPrinterSetup", "OdfChangeAuthor", "OdfAnnotAuthor", "OdfAnnotInit", "OdfLinkPath"},
 }
 _SUFFIX_TEXT = {"odt": "Evidence paragraph", "ods": "Evidence cell", "odp": "Evidence slide text"}
 

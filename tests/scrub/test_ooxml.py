@@ -201,6 +201,9 @@ def test_xlsx_markers_gone_and_cells_kept(tmp_path: Path) -> None:
     assert b"<author>Author 1</author>" in members["xl/comments1.xml"]
     assert b"absPath" not in members["xl/workbook.xml"]
     assert "absPath" in result.report.removed["XLSX:xl/workbook.xml"]
+    connections = members["xl/connections.xml"].decode()
+    assert 'connection=""' in connections and 'command="SELECT 1"' in connections
+    assert 'sourceFile="data.csv"' in connections and "odcFile" not in connections
     assert_zip_hygiene(out)
     assert "SMZ" not in exiftool_dump(out, ".xlsx", tmp_path)
 
@@ -358,3 +361,24 @@ def test_svg_media_loses_metadata_and_editor_data_keeps_drawing(docx_in: bytes) 
     assert b"SMZ" not in out and b"inkscape" not in out
     assert b'<path d="M0 0 L10 10" stroke="black"/>' in out
     assert "metadata" in result.report.removed["DOCX:word/media/figure.svg"]
+
+
+def test_rtf_alt_chunk_makes_the_document_not_cleaned(docx_in: bytes) -> None:
+    members = _members(docx_in)
+    members["word/afchunk.rtf"] = b"{\\rtf1{\\info{\\author SMZRtfAuthorQ7}}hello}"
+    members["word/_rels/document.xml.rels"] = members["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdAf" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/aFChunk" Target="afchunk.rtf"/></Relationships>',
+    )
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>", b'<Default Extension="rtf" ContentType="application/rtf"/></Types>'
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in members.items():
+            zf.writestr(name, body)
+    result = scrub_bytes(package.getvalue())
+    # RTF sniffs as text but carries an author: never passed as clean.
+    assert result.report.outcome is Outcome.NOT_CLEANED
+    assert result.data is None
