@@ -347,13 +347,18 @@ class DicomScrubber:
         sop_class = ds.get("SOPClassUID")
         if sop_class is not None:
             meta.MediaStorageSOPClassUID = sop_class
+        elif old is not None and "MediaStorageSOPClassUID" in old:
+            # A standard class UID (never remapped): the old meta's is fine.
+            meta.MediaStorageSOPClassUID = old.MediaStorageSOPClassUID
         sop_instance = ds.get("SOPInstanceUID")
         if sop_instance is not None:
             meta.MediaStorageSOPInstanceUID = sop_instance
-        elif old is not None and "MediaStorageSOPInstanceUID" in old:
+        elif old is not None and old.get("MediaStorageSOPInstanceUID"):
             meta.MediaStorageSOPInstanceUID = pydicom.uid.UID(
                 cleaner.uid(str(old.MediaStorageSOPInstanceUID))
             )
+        else:
+            meta.MediaStorageSOPInstanceUID = pydicom.uid.UID(_fresh_uid())
         if "TransferSyntaxUID" not in meta:
             raise Rejected("the DICOM file has no transfer syntax")
         ds.file_meta = meta
