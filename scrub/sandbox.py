@@ -25,10 +25,12 @@ violation, and validates everything the worker sends back as untrusted (a
 narrow result: a Report of bounded strings, and bytes that must sniff as the
 claimed type).
 
-Not done (residual risk, see SECURITY.md): no seccomp filter and no mount
-namespace, so a worker compromised at native-code level can still *read* files
-the server user can read; it cannot send them anywhere, nor write them out
-except inside its one cleaned output (which goes to the journalists).
+After importing every scrubber and codec it also leaves the filesystem: a
+private mount namespace, an empty read-only tmpfs as its root (chroot), and,
+when started as root, setuid to nobody so the chroot cannot be undone
+(`filesystem_isolation`: "chroot+nobody", "userns-chroot" or "none").
+Not done (residual risk, see SECURITY.md): no seccomp filter, so the kernel's
+whole syscall surface stays reachable from a compromised parser.
 
 Must never: write request or result bytes to disk or logs, let a worker's
 stderr reach the server's logs, or trust a worker's answer without checking it.
@@ -39,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import importlib
 import json
 import os
 import resource
@@ -198,6 +201,8 @@ class ScrubPool:
         self._closed = False
         # How the last worker isolated itself from the network (see module doc).
         self.network_isolation = "unknown"
+        # How it left the filesystem: "chroot+nobody", "userns-chroot" or "none".
+        self.filesystem_isolation = "unknown"
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -253,6 +258,7 @@ class ScrubPool:
                         Report(detected_type=head_type), Outcome.REJECTED, _crash_reason(worker)
                     )
                 self.network_isolation = str(ready.get("network", "unknown"))
+                self.filesystem_isolation = str(ready.get("filesystem", "unknown"))
                 return _validate(untrusted_data, result, data)
             finally:
                 worker.kill()
@@ -373,6 +379,53 @@ def _no_new_privileges() -> bool:
     return bool(libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) == 0)
 
 
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
+_NOBODY = 65534
+
+
+def _isolate_filesystem() -> str:
+    """Leave the filesystem: a private mount namespace, an empty read-only
+    tmpfs as the new root, and (when running as root) drop to nobody so the
+    chroot cannot be undone. After this the worker can read no file: not the
+    server's keys, DB or other bundles. Returns the mode, "" if not possible.
+
+    Everything the worker needs must be imported before this (see _preimport)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return ""
+    libc.mount.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_ulong,
+        ctypes.c_char_p,
+    ]
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        return ""
+    # Private first, or the tmpfs mount would propagate to the host's namespace.
+    if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return ""
+    flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    # /tmp only as a mount point inside our private namespace: nothing is written.
+    if libc.mount(b"samizdat-scrub", b"/tmp", b"tmpfs", flags, b"size=4k,mode=0555") != 0:
+        return ""
+    try:
+        os.chroot("/tmp")  # noqa: S108 - the empty tmpfs mounted just above
+        os.chdir("/")
+    except OSError:
+        return ""
+    if os.getuid() == 0:
+        # Root in a chroot can escape it (and remount): give up every capability.
+        os.setgroups([])
+        os.setgid(_NOBODY)
+        os.setuid(_NOBODY)
+        return "chroot+nobody"
+    return "userns-chroot"
+
+
 def _block_python_sockets() -> None:
     import socket  # noqa: PLC0415 - only the fallback path needs it
 
@@ -392,6 +445,17 @@ def _preimport() -> None:
     for type_name in registry.registered_types():
         with contextlib.suppress(Exception):
             registry.get(type_name)
+    # Modules the image scrubbers load lazily on first use, and every text
+    # codec (zipfile needs cp437, XML declares arbitrary encodings): after
+    # _isolate_filesystem nothing more can be imported.
+    import encodings  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    names = ["PIL.ExifTags", "defusedxml.ElementTree", "xml.etree.ElementTree"]
+    names += [f"encodings.{m.name}" for m in pkgutil.iter_modules(encodings.__path__)]
+    for name in names:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 def _read_exact(fd: int, size: int) -> bytes:
@@ -446,9 +510,10 @@ def _worker_main(config_json: str) -> None:
     _preimport()
     from scrub.api import scrub_bytes  # noqa: PLC0415
 
+    filesystem = _isolate_filesystem() or "none"
     _apply_limits(config)
 
-    ready = json.dumps({"network": network}).encode()
+    ready = json.dumps({"network": network, "filesystem": filesystem}).encode()
     _write_all(proto_out, _FRAME.pack(_READY_MAGIC, len(ready), 0) + ready)
     magic, hlen, dlen = _FRAME.unpack(_read_exact(proto_in, _FRAME.size))
     if magic != _REQ_MAGIC or hlen > _MAX_HEADER:

@@ -148,3 +148,14 @@ def test_sandbox_gives_the_in_process_result(name: str, corpus_dir: Path, pool: 
             assert sniff_bytes(boxed.data) == sample.kind
             for m in sample.markers:
                 assert not scan_bytes(boxed.data, m.encode())
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_sandbox_gives_hostile_inputs_the_same_outcome(
+    name: str, tmp_path: Path, pool: ScrubPool
+) -> None:
+    sample = HOSTILE[name](tmp_path)
+    boxed = pool.scrub(sample.data, DEFAULT_PROFILE)
+    assert boxed.report.outcome in sample.allowed, boxed.report.reason
+    if boxed.report.outcome is not Outcome.CLEANED:
+        assert boxed.data is None

@@ -131,3 +131,39 @@ def test_worker_limits_forbid_file_writes(tmp_path: Path) -> None:
     assert proc.stdout.startswith("refused")
     # The file may be created (open succeeds) but no byte reaches it.
     assert not target.exists() or target.stat().st_size == 0
+
+
+def test_worker_filesystem_isolation_hides_every_file(tmp_path: Path) -> None:
+    secret = tmp_path / "server-key"
+    secret.write_text("SMZServerSecretQ7")
+    code = (
+        "import sys\n"
+        "from scrub.sandbox import _isolate_filesystem\n"
+        "mode = _isolate_filesystem()\n"
+        "if not mode:\n"
+        "    print('unsupported')\n"
+        "    sys.exit(0)\n"
+        "for path in (" + repr(str(secret)) + ", '/etc/passwd', '/proc/1/ns/net'):\n"
+        "    try:\n"
+        "        open(path, 'rb').read()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    print('readable', path)\n"
+        "    sys.exit(1)\n"
+        "print('hidden', mode)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if proc.stdout.startswith("unsupported"):
+        pytest.skip("no mount namespace available to this user")
+    assert proc.stdout.startswith("hidden")
+    # The empty tmpfs stayed inside the worker's own mount namespace.
+    assert "samizdat-scrub" not in Path("/proc/self/mounts").read_text()
+
+
+def test_pool_reports_its_isolation() -> None:
+    with ScrubPool(max_workers=1) as pool:
+        assert pool.scrub(_jpeg(), DEFAULT_PROFILE).report.outcome is Outcome.CLEANED
+    assert pool.filesystem_isolation in {"chroot+nobody", "userns-chroot", "none"}
