@@ -281,3 +281,55 @@ def test_fuzz_mutated_pdf_gets_a_defined_outcome(small_pdf: bytes, data: st.Data
                 pass
     else:
         assert result.data is None
+
+
+@pytest.mark.slow
+def test_libreoffice_exported_pdf(tmp_path: Path) -> None:
+    """A real producer's PDF (tagged, subset fonts, XMP, Info filled from the
+    document's properties): properties gone, text identical, qpdf happy."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None or shutil.which("pdftotext") is None or shutil.which("qpdf") is None:
+        pytest.skip("LibreOffice, pdftotext and qpdf are needed")
+    from tests.scrub._office_corpus import make_docx
+
+    src = tmp_path / "memo.docx"
+    src.write_bytes(make_docx())
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+         "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(src)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    original = (tmp_path / "memo.pdf").read_bytes()
+
+    def exif_view(path: Path) -> str:
+        return subprocess.run(
+            ["exiftool", "-j", "-a", "-G1", "-ee", "-u", str(path)],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
+    # LibreOffice writes Info as UTF-16 hex strings: read it the way a reader does.
+    seen = exif_view(tmp_path / "memo.pdf")
+    planted = [m for m in ("CoreCreator", "CoreTitle", "CoreKeywords") if marker(m) in seen]
+    assert planted, "LibreOffice did not carry the document properties into the PDF"
+    result = scrub_bytes(original)
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    out = result.data
+    assert out is not None
+    assert {"Author", "Title", "Keywords", "Producer"} <= set(result.report.removed["PDF:Info"])
+    (tmp_path / "clean.pdf").write_bytes(out)
+    texts = [
+        subprocess.run(
+            ["pdftotext", str(tmp_path / n), "-"], capture_output=True, check=True
+        ).stdout
+        for n in ("memo.pdf", "clean.pdf")
+    ]
+    assert texts[0] == texts[1] and b"Evidence paragraph one" in texts[1]
+    check = subprocess.run(
+        ["qpdf", "--check", str(tmp_path / "clean.pdf")], capture_output=True, check=False
+    )
+    assert check.returncode == 0, check.stdout
+    cleaned_view = exif_view(tmp_path / "clean.pdf")
+    assert "SMZ" not in cleaned_view and "LibreOffice" not in cleaned_view
+    for m in planted:
+        assert scan_bytes(out, marker(m).encode()) == [], m
