@@ -196,3 +196,55 @@ def test_fuzz_mutated_mp4(videos: dict[str, tuple[bytes, bytes]], data: st.DataO
     elif result.report.detected_type in ("mp4", "mov"):
         assert result.data is not None
         assert b"SMZ" not in result.data
+
+
+def _ffmpeg(tmp: Path, name: str, *args: str) -> bytes:
+    out = tmp / name
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=10",
+         *args, "-y", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return out.read_bytes()
+
+
+def test_timecode_track_dropped_faststart_kept_frames(tmp_path: Path) -> None:
+    # A tmcd track stores the time of day the recording started.
+    data = _ffmpeg(
+        tmp_path, "tc.mov", "-c:v", "mjpeg", "-timecode", "13:37:42:07", "-movflags", "+faststart"
+    )
+    assert data.find(b"moov") < data.find(b"mdat")  # faststart layout in the input
+    result = scrub_bytes(data)
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    assert "tmcd track" in result.report.removed["MOV:tracks"]
+    assert b"tmcd" not in result.data
+    frames = [
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(p), "-map", "0:v", "-c", "copy", "-f",
+             "framemd5", "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout.splitlines()
+        for p in (tmp_path / "tc.mov", _write(tmp_path / "out.mov", result.data))
+    ]  # fmt: skip
+    assert frames[0] == frames[1]
+    tc = subprocess.run(
+        ["exiftool", "-j", "-a", "-G1", "-ee", "-u", str(tmp_path / "out.mov")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "13:37:42" not in tc
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_fragmented_mp4_is_not_cleaned(tmp_path: Path) -> None:
+    data = _ffmpeg(
+        tmp_path, "frag.mp4", "-c:v", "libx264", "-preset", "ultrafast",
+        "-movflags", "frag_keyframe+empty_moov", "-metadata", "title=SMZFragQ7",
+    )  # fmt: skip
+    result = scrub_bytes(data)
+    assert result.report.outcome is Outcome.NOT_CLEANED
+    assert result.data is None and "fragmented" in result.report.reason
