@@ -69,9 +69,9 @@ def test_worker_network_isolation_blocks_loopback() -> None:
     port = listener.getsockname()[1]
     code = (
         "import socket, sys\n"
-        "from scrub.sandbox import _unshare_network, _block_python_sockets\n"
-        "mode = _unshare_network()\n"
-        "mode or _block_python_sockets()\n"
+        "from scrub._worker import unshare_network, block_python_sockets\n"
+        "mode = unshare_network()\n"
+        "mode or block_python_sockets()\n"
         "try:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
         "except OSError:\n"
@@ -113,8 +113,8 @@ def test_worker_limits_forbid_file_writes(tmp_path: Path) -> None:
     target = tmp_path / "leak.bin"
     code = (
         "import os, sys\n"
-        "from scrub.sandbox import _apply_limits\n"
-        "_apply_limits({'cpu_seconds': 10, 'fsize': 0, 'open_files': 32,"
+        "from scrub._worker import apply_limits\n"
+        "apply_limits({'cpu_seconds': 10, 'fsize': 0, 'open_files': 32,"
         " 'memory_bytes': 1 << 31})\n"
         "try:\n"
         f"    fd = os.open({str(target)!r}, os.O_WRONLY | os.O_CREAT, 0o600)\n"
@@ -138,8 +138,8 @@ def test_worker_filesystem_isolation_hides_every_file(tmp_path: Path) -> None:
     secret.write_text("SMZServerSecretQ7")
     code = (
         "import sys\n"
-        "from scrub.sandbox import _isolate_filesystem\n"
-        "mode = _isolate_filesystem()\n"
+        "from scrub._worker import isolate_filesystem\n"
+        "mode = isolate_filesystem()\n"
         "if not mode:\n"
         "    print('unsupported')\n"
         "    sys.exit(0)\n"
