@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import struct
-import zipfile
 
 # The names other packages rely on (CONTRACT / brief).
 TYPES = (
@@ -164,6 +163,8 @@ def _sniff_zip_head(head: bytes) -> str:
 
 
 def _sniff_zip_directory(data: bytes) -> str:
+    import zipfile  # noqa: PLC0415 - only for ZIPs: keeps `samizdat scrub` start-up light
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
