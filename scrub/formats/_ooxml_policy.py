@@ -161,6 +161,8 @@ class OoxmlPolicy:
         if name in DROP_ELEMENTS:
             self.report.remove(self.place, local)
             return _xml.Action(drop=True)
+        if not attrs and name not in LABEL_TEXT_ELEMENTS:
+            return _xml.KEEP_BARE  # most elements of a large sheet: nothing to decide
         drop_local = DROP_LOCAL_ATTRS.get(name, frozenset())
         empty_local = EMPTY_LOCAL_ATTRS.get(name, frozenset())
         label_local = LABEL_LOCAL_ATTRS.get(name)
