@@ -73,7 +73,7 @@ def tree_snapshot(root: Path) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class Sealed:
-    store_id: str  # 32-hex id: the store's file name
+    store_id: str  # the submission id: the store's file name
     bundle: Path
     signature: Path
     recipients: list[str]  # fingerprints recorded in Submission.recipients
