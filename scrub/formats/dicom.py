@@ -269,6 +269,40 @@ def _check_text(elem: DataElement) -> None:
             raise Rejected("a DICOM text value holds binary data (malformed length)")
 
 
+def _check_complete(ds: Dataset) -> None:
+    """pydicom stops quietly where a file ends: a truncated image must not
+    come out as a smaller, valid-looking one."""
+    meta = getattr(ds, "file_meta", None)
+    sop_class = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    is_image = "Rows" in ds or (
+        sop_class is not None and "Image Storage" in pydicom.uid.UID(str(sop_class)).name
+    )
+    if is_image and not any(
+        k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+    ):
+        raise Rejected("the DICOM image has no pixel data (truncated file?)")
+    if "PixelData" not in ds or ds.file_meta.get("TransferSyntaxUID") is None:
+        return
+    syntax = pydicom.uid.UID(str(ds.file_meta.TransferSyntaxUID))
+    if syntax.is_compressed:
+        return  # encapsulated: fragment lengths are checked by whoever decodes
+    try:
+        expected = (
+            int(ds.Rows)
+            * int(ds.Columns)
+            * int(ds.get("SamplesPerPixel", 1))
+            * int(ds.get("NumberOfFrames", 1) or 1)
+            * int(ds.BitsAllocated)
+            + 7
+        ) // 8
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise Rejected("the DICOM image attributes are incomplete") from exc
+    if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422":
+        expected = expected * 2 // 3  # chroma shared by two pixels: 2 samples per pixel
+    if len(ds.PixelData) < expected:
+        raise Rejected("the DICOM pixel data is shorter than the image (truncated file?)")
+
+
 def _walk_all(ds: Dataset, visit: Callable[[DataElement], None], depth: int = 0) -> None:
     if depth > 32:
         raise Rejected("DICOM sequences are nested too deeply")
@@ -290,6 +324,7 @@ class DicomScrubber:
             _walk_all(ds, _check_text)
         except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OSError) as exc:
             raise Rejected("the DICOM file is malformed") from exc
+        _check_complete(ds)
         pixels_before = ds.PixelData if "PixelData" in ds else None
         burned = str(ds.get("BurnedInAnnotation", "")).strip().upper()
         cleaner = _Cleaner(profile, report)
