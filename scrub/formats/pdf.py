@@ -97,6 +97,7 @@ class PdfScrubber:
             if isinstance(size, int):
                 check_count(int(size), limits.max_objects, "PDF objects")
             check_count(len(pdf.pages), limits.max_pages, "PDF pages")
+            damaged = bool(pdf.get_warnings())
             self._clean(pdf, profile, report)
             # Fresh ID: random first half; with deterministic_id qpdf derives
             # the second from the content instead of the current time.
@@ -118,6 +119,13 @@ class PdfScrubber:
                 check_count(len(check.pages), limits.max_pages, "PDF pages")
         except pikepdf.PdfError as exc:
             raise Rejected("the PDF could not be rewritten into a readable file") from exc
+        if damaged:
+            # qpdf rebuilt a broken cross-reference table: what it found is
+            # what we wrote. The warning's text never quotes the file.
+            report.warnings.append(
+                "the PDF was damaged and was repaired while cleaning: check that every page "
+                "is present in the cleaned copy"
+            )
         report.residual_risks.append(
             "visible page content (text, images, scans of printouts) can identify the author"
         )

@@ -333,3 +333,12 @@ def test_libreoffice_exported_pdf(tmp_path: Path) -> None:
     assert "SMZ" not in cleaned_view and "LibreOffice" not in cleaned_view
     for m in planted:
         assert scan_bytes(out, marker(m).encode()) == [], m
+
+
+def test_damaged_pdf_is_repaired_with_a_warning() -> None:
+    data = make_pdf(pages=3, incremental_old_value=False)
+    result = scrub_bytes(data[: len(data) - 300])  # xref and trailer cut off
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert any("damaged" in w for w in result.report.warnings)
+    assert result.data is not None and b"SMZ" not in result.data
+    assert not any("damaged" in w for w in scrub_bytes(data).report.warnings)
