@@ -14,7 +14,8 @@ kept tracks, then a `moov` rebuilt from an allowlist of boxes:
 - data references are rewritten as self-contained (an `alis`/`url ` entry
   can hold a path naming the user's machine).
 Sample bytes are copied unchanged (frames are bit-exact) and every chunk
-offset (stco/co64) is recomputed for the new layout.
+offset (stco/co64) is recomputed for the new layout. Fragmented files
+(moof/mdat pairs) are rebuilt fragment by fragment (`_mp4_fragments`).
 
 Must never: copy a byte of mdat that no kept track references, follow a
 box size past its parent, allocate in proportion to a claimed size before
@@ -29,10 +30,15 @@ from array import array
 from dataclasses import dataclass, field
 
 from scrub.base import Profile, Rejected, Report, ScrubError
+from scrub.formats._boxes import Box as _Box
+from scrub.formats._boxes import children as _children
+from scrub.formats._boxes import make_box as _box
+from scrub.formats._boxes import name as _name
+from scrub.formats._mp4_fragments import rebuild_fragments
 from scrub.limits import check_count
 
 _KEEP_HANDLERS = frozenset({b"vide", b"soun"})
-_MOOV_KEEP = frozenset({b"mvhd", b"trak"})
+_MOOV_KEEP = frozenset({b"mvhd", b"trak", b"mvex"})
 _TRAK_KEEP = frozenset({b"tkhd", b"edts", b"mdia", b"tapt"})
 _MDIA_KEEP = frozenset({b"mdhd", b"hdlr", b"minf"})
 _MINF_KEEP = frozenset({b"vmhd", b"smhd", b"dinf", b"stbl", b"hdlr"})
@@ -52,55 +58,6 @@ _STBL_KEEP = frozenset(
     }
 )
 _TIMED_HEADERS = frozenset({b"mvhd", b"tkhd", b"mdhd"})
-
-
-@dataclass(frozen=True)
-class _Box:
-    type: bytes
-    start: int  # offset of the header
-    payload: int  # offset of the payload
-    end: int
-
-
-def _name(box_type: bytes) -> str:
-    return "".join(c if c.isprintable() else "?" for c in box_type.decode("latin-1"))
-
-
-def _children(buf: bytes, start: int, end: int, *, top: bool = False) -> list[_Box]:
-    boxes: list[_Box] = []
-    pos = start
-    while pos < end:
-        if end - pos < 8:
-            if top:
-                break  # trailing bytes after the last box are dropped
-            raise Rejected("MP4 box header runs past its parent")
-        size, box_type = struct.unpack_from(">I4s", buf, pos)
-        header = 8
-        if size == 1:
-            if end - pos < 16:
-                raise Rejected("MP4 box header runs past its parent")
-            (size,) = struct.unpack_from(">Q", buf, pos + 8)
-            header = 16
-        elif size == 0:
-            if not top:
-                raise Rejected("MP4 box with size 0 inside another box")
-            size = end - pos
-        if size < header or pos + size > end:
-            raise Rejected("MP4 box size is absurd (past its parent or the file)")
-        if box_type == b"uuid":
-            header += 16
-            if size < header:
-                raise Rejected("MP4 uuid box too small")
-        boxes.append(_Box(box_type, pos, pos + header, pos + size))
-        pos += size
-    return boxes
-
-
-def _box(box_type: bytes, payload: bytes) -> bytes:
-    size = len(payload) + 8
-    if size > 0xFFFFFFFF:
-        return struct.pack(">I4sQ", 1, box_type, size + 8) + payload
-    return struct.pack(">I4s", size, box_type) + payload
 
 
 def _u32_table(buf: bytes, offset: int, count: int, end: int, width: int = 4) -> list[int]:
@@ -226,6 +183,8 @@ class _Rebuild:
             return self.zero_times(box, here)
         if t == b"edts":
             return self.rebuild(box, frozenset({b"elst"}), here)
+        if t == b"mvex":
+            return self.rebuild_mvex(box, here)
         if t == b"mdia":
             return self.rebuild(box, _MDIA_KEEP, here)
         if t == b"minf":
@@ -292,13 +251,45 @@ class _Rebuild:
         return _box(b"stbl", b"".join(parts))
 
     current: _Track
+    keep_ids: set[int]
+
+    def track_id(self, trak: _Box) -> int:
+        tkhd = self.path(trak, b"tkhd")
+        width = 8 if self.buf[tkhd.payload : tkhd.payload + 1] == b"\x01" else 4
+        at = tkhd.payload + 4 + 2 * width
+        if at + 4 > tkhd.end:
+            raise Rejected("MP4 track header too small")
+        (track_id,) = struct.unpack_from(">I", self.buf, at)
+        return int(track_id)
+
+    def trex_sizes(self, moov: _Box) -> dict[int, int]:
+        sizes: dict[int, int] = {}
+        mvex = self.child(moov, b"mvex")
+        if mvex is None:
+            return sizes
+        for trex in _children(self.buf, mvex.payload, mvex.end):
+            if trex.type == b"trex" and trex.end - trex.payload >= 24:
+                track_id, _, _, size = struct.unpack_from(">IIII", self.buf, trex.payload + 4)
+                sizes[int(track_id)] = int(size)
+        return sizes
+
+    def rebuild_mvex(self, box: _Box, where: str) -> bytes:
+        parts: list[bytes] = []
+        for child in _children(self.buf, box.payload, box.end):
+            if child.type == b"mehd":
+                parts.append(self.buf[child.start : child.end])
+            elif child.type == b"trex" and child.end - child.payload >= 8:
+                (track_id,) = struct.unpack_from(">I", self.buf, child.payload + 4)
+                if track_id in self.keep_ids:
+                    parts.append(self.buf[child.start : child.end])
+            else:
+                self.report_dropped(child, where)
+        return _box(b"mvex", b"".join(parts))
 
     def run(self) -> bytes:
         buf = self.buf
         top = _children(buf, 0, len(buf), top=True)
         check_count(len(top), self.limits.max_segments, "MP4 boxes")
-        if any(b.type in (b"moof", b"mvex") for b in top):
-            raise ScrubError("fragmented MP4 is not supported yet")
         moovs = [b for b in top if b.type == b"moov"]
         if len(moovs) != 1:
             raise Rejected("MP4 must have exactly one moov box")
@@ -308,7 +299,7 @@ class _Rebuild:
         mdats = sorted((b.payload, b.end) for b in top if b.type == b"mdat")
         ftyp = next((b for b in top if b.type == b"ftyp"), None)
         for b in top:
-            if b.type not in (b"ftyp", b"moov", b"mdat"):
+            if b.type not in (b"ftyp", b"moov", b"mdat", b"moof"):
                 self.report_dropped(b, "file")
 
         tracks: list[_Track] = []
@@ -324,6 +315,7 @@ class _Rebuild:
                 self.report.remove(f"{self.place}:tracks", f"{_name(handler)} track")
         if not tracks:
             raise ScrubError("the file has no audio or video track")
+        self.keep_ids = {self.track_id(t.trak) for t in tracks}
 
         # New mdat: the kept chunks in their original order (interleaving
         # preserved), nothing else.
@@ -373,7 +365,18 @@ class _Rebuild:
                 parts.append(self.copy(child, "moov"))
             else:
                 self.report_dropped(child, "moov")
-        return head + mdat + _box(b"moov", b"".join(parts))
+        fragments = b""
+        if any(b.type == b"moof" for b in top):
+            fragments = rebuild_fragments(
+                buf,
+                top,
+                keep_ids=self.keep_ids,
+                trex_sizes=self.trex_sizes(moov),
+                limits=self.limits,
+                remove=self.report.remove,
+                place=self.place,
+            )
+        return head + mdat + _box(b"moov", b"".join(parts)) + fragments
 
 
 class Mp4Scrubber:

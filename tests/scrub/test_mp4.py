@@ -240,11 +240,60 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def test_fragmented_mp4_is_not_cleaned(tmp_path: Path) -> None:
-    data = _ffmpeg(
-        tmp_path, "frag.mp4", "-c:v", "libx264", "-preset", "ultrafast",
-        "-movflags", "frag_keyframe+empty_moov", "-metadata", "title=SMZFragQ7",
+def test_fragmented_mp4_keeps_frames_drops_subtitle_fragments(tmp_path: Path) -> None:
+    srt = tmp_path / "sub.srt"
+    srt.write_text(f"1\n00:00:00,000 --> 00:00:02,000\n{_m('FragSubtitle')}\n")
+    out = tmp_path / "frag.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=3:size=96x64:rate=15",
+         "-f", "lavfi", "-i", "sine=duration=3", "-i", str(srt), "-map", "0", "-map", "1",
+         "-map", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-c:a", "aac",
+         "-c:s", "mov_text", "-metadata", f"title={_m('FragTitle')}",
+         "-movflags", "frag_keyframe+empty_moov", "-y", str(out)],
+        check=True, capture_output=True,
     )  # fmt: skip
+    data = out.read_bytes()
+    assert data.count(b"moof") > 1 and _m("FragSubtitle").encode() in data
     result = scrub_bytes(data)
-    assert result.report.outcome is Outcome.NOT_CLEANED
-    assert result.data is None and "fragmented" in result.report.reason
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    for tag in ("FragSubtitle", "FragTitle"):
+        assert scan_bytes(result.data, _m(tag).encode()) == [], tag
+    assert "sbtl track" in result.report.removed["MP4:tracks"]
+    assert _framemd5(data, tmp_path, "a.mp4") == _framemd5(result.data, tmp_path, "b.mp4")
+    assert "SMZ" not in _exiftool(result.data, tmp_path, "c.mp4")
+    again = scrub_bytes(result.data)  # the rebuilt fragments parse again, unchanged
+    assert again.data == result.data
+
+
+@pytest.fixture(scope="module")
+def fragmented(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    tmp = tmp_path_factory.mktemp("frag")
+    return _ffmpeg(
+        tmp, "f.mp4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "5",
+        "-movflags", "frag_keyframe+empty_moov", "-metadata", "title=SMZFuzzFragQ7",
+    )  # fmt: skip
+
+
+@seed(20261125)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_fuzz_mutated_fragmented_mp4(fragmented: bytes, data: st.DataObject) -> None:
+    buf = bytearray(fragmented)
+    moof = fragmented.find(b"moof") - 4
+    for _ in range(data.draw(st.integers(1, 6))):
+        # Mostly inside the fragment headers, where the new parser works.
+        lo = moof if data.draw(st.booleans()) else 0
+        hi = min(len(buf) - 1, moof + 400) if lo else len(buf) - 1
+        buf[data.draw(st.integers(lo, hi))] = data.draw(st.integers(0, 255))
+    result = scrub_bytes(bytes(buf))
+    assert result.report.outcome in set(Outcome)
+    if result.report.outcome is not Outcome.CLEANED:
+        assert result.data is None
+    elif result.report.detected_type in ("mp4", "mov"):
+        assert result.data is not None
+        assert b"SMZ" not in result.data
