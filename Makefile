@@ -40,11 +40,21 @@ lock:
 wheelhouse:
 	bash scripts/wheelhouse.sh
 
+# Long coverage-guided runs (atheris), FUZZ_SECONDS per target; new crash
+# inputs land in tests/fuzz/regressions/<target>/ to be committed.
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?= 1
 fuzz:
-	$(BIN)/python -m pytest tests -m fuzz --fuzz-long
+	for t in $$($(BIN)/python -c "from tests.fuzz.targets import all_targets; print(' '.join(all_targets()))"); do \
+		$(BIN)/python -m tests.fuzz.run_atheris $$t --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) \
+			--work build/fuzz/$$t --save-crashes || echo "fuzz: $$t found a crash (see tests/fuzz/regressions/$$t)"; \
+	done
+	SAMIZDAT_FUZZ_SECONDS=30 $(BIN)/python -m pytest -p no:cacheprovider tests/fuzz
 
+# The proof battery with the bigger numbers (10 crash trials, 24 MiB files,
+# 50 x 5 MB sources + 50 logins).
 soak:
-	SAMIZDAT_SOAK=1 $(BIN)/python -m pytest tests -m soak
+	SAMIZDAT_SOAK=1 $(BIN)/python -m pytest -p no:cacheprovider -s tests/proof
 
 bench:
 	$(BIN)/python bench/run_all.py

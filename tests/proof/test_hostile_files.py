@@ -15,14 +15,12 @@ hostile file did to its worker). For each:
 
 from __future__ import annotations
 
-import threading
 import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from scrub.api import scrub_bytes
@@ -31,7 +29,13 @@ from tests.proof.figures import Figures
 from tests.proof.hostile_corpus import HostileUpload, cases
 from tests.proof.payloads import gps_jpeg
 from tests.proof.verify import open_bundles, store_state
-from tests.support.server_process import FreshInstance, HttpSource, ServerProcess, SubmitResult
+from tests.support.server_process import (
+    FreshInstance,
+    HttpSource,
+    RssMonitor,
+    ServerProcess,
+    SubmitResult,
+)
 
 RSS_LIMIT = 512 * 1024 * 1024
 # Known bug, reported: the sandbox lets each scrub worker use up to 1 GiB of
@@ -45,39 +49,6 @@ KNOWN_RSS_REASON = (
 )
 # In-process expected outputs are computed only for small inputs (never a bomb).
 _IN_PROCESS_MAX = 4 * 1024 * 1024
-
-
-class RssMonitor:
-    def __init__(self, server: ServerProcess, interval: float = 0.05) -> None:
-        self.server = server
-        self.interval = interval
-        self.peak = 0  # server + scrub workers
-        self.server_peak = 0  # the server process alone
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            fam = self.server.family()
-            total = 0
-            for i, p in enumerate(fam):
-                try:
-                    rss = p.memory_info().rss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-                total += rss
-                if i == 0:
-                    self.server_peak = max(self.server_peak, rss)
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> RssMonitor:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def _send(source: HttpSource, up: HostileUpload, companion: bytes, message: str) -> SubmitResult:

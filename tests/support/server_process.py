@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -245,6 +246,41 @@ class ServerProcess:
         for p in alive:
             with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
+
+
+class RssMonitor:
+    """Samples the RSS of the server and its children every `interval` s."""
+
+    def __init__(self, server: ServerProcess, interval: float = 0.05) -> None:
+        self.server = server
+        self.interval = interval
+        self.peak = 0  # server + scrub workers
+        self.server_peak = 0  # the server process alone
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            fam = self.server.family()
+            total = 0
+            for i, p in enumerate(fam):
+                try:
+                    rss = p.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += rss
+                if i == 0:
+                    self.server_peak = max(self.server_peak, rss)
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssMonitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 @contextlib.contextmanager
