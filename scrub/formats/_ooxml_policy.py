@@ -68,6 +68,9 @@ DROP_REL_TYPES = frozenset(
         "customData",
         "revisionHeaders",
         "usernames",
+        # PowerPoint co-authoring: client ids and save times, user names per change.
+        "revisionInfo",
+        "changesInfo",
     }
 )
 
@@ -91,7 +94,12 @@ DROP_ELEMENTS: frozenset[tuple[str, str]] = frozenset(
         )
     }
     | {(W14, "docId"), (W15, "docId"), (X15AC, "absPath"), (XR, "revisionPtr")}
-    | {(ns, local) for ns in _SS for local in ("fileSharing",)}
+    # Shared-workbook "personal views" are named after users ("Alice - Personal View").
+    | {
+        (ns, local)
+        for ns in _SS
+        for local in ("fileSharing", "customWorkbookViews", "customSheetViews")
+    }
     | {(ns, "custDataLst") for ns in _PS}
 )
 

@@ -129,3 +129,15 @@ def test_arbitrary_bytes_only_raise_scrub_errors(data: bytes) -> None:
     # Any other exception type fails the test.
     with contextlib.suppress(ScrubError):
         _xml.rewrite(b"<r>" + data + b"</r>", _xml.KeepAll())
+
+
+def test_shared_workbook_personal_views_dropped() -> None:
+    xml = (
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<customWorkbookViews><customWorkbookView name="SMZAlice - Personal View" '
+        'guid="{1}" windowWidth="1" windowHeight="1" activeSheetId="1"/></customWorkbookViews>'
+        '<sheets><sheet name="S" sheetId="1"/></sheets></workbook>'
+    )
+    out, report = _ooxml(xml)
+    assert "SMZ" not in out and "<sheets>" in out
+    assert "customWorkbookViews" in report.removed["X:part"]
