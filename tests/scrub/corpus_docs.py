@@ -163,6 +163,40 @@ if shutil.which("ffmpeg"):
             expect_removed=("MOV:moov:udta",),
         )
 
+    def _mp4(tmp: Path, *flags: str) -> bytes:
+        srt = tmp / "sub.srt"
+        srt.write_text(f"1\n00:00:00,000 --> 00:00:01,000\n{docs.marker('Mp4Subtitle')}\n")
+        out = tmp / "in.mp4"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=96x64:rate=10",
+             "-f", "lavfi", "-i", "sine=duration=2", "-i", str(srt), "-map", "0", "-map", "1",
+             "-map", "2", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-c:a", "aac",
+             "-c:s", "mov_text", "-metadata", f"title={docs.marker('Mp4Title')}",
+             *flags, "-y", str(out)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return out.read_bytes()
+
+    @generator("mp4-subtitle-track-and-location")
+    def _mp4_plain(tmp: Path) -> Sample:
+        return Sample(
+            kind="mp4",
+            data=_mp4(tmp),
+            markers=(docs.marker("Mp4Title"), docs.marker("Mp4Subtitle")),
+            same_content=_video_same("mp4"),  # type: ignore[arg-type]
+            expect_removed=("MP4:tracks:sbtl track", "MP4:moov:udta"),
+        )
+
+    @generator("mp4-fragmented-subtitle-track")
+    def _mp4_fragmented(tmp: Path) -> Sample:
+        return Sample(
+            kind="mp4",
+            data=_mp4(tmp, "-movflags", "frag_keyframe+empty_moov"),
+            markers=(docs.marker("Mp4Title"), docs.marker("Mp4Subtitle")),
+            same_content=_video_same("mp4"),  # type: ignore[arg-type]
+            expect_removed=("MP4:tracks:sbtl track",),
+        )
+
 
 # --- hostile ------------------------------------------------------------------
 
