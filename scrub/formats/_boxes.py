@@ -60,3 +60,31 @@ def make_box(box_type: bytes, payload: bytes) -> bytes:
     if size > 0xFFFFFFFF:
         return struct.pack(">I4sQ", 1, box_type, size + 8) + payload
     return struct.pack(">I4s", size, box_type) + payload
+
+
+def top_level(buf: bytes) -> tuple[list[Box], int]:
+    """The file's top-level boxes, and how many bytes after the last valid
+    box were ignored. Phones append vendor trailers that are not boxes
+    (e.g. Samsung's "SEF" block): those bytes end the list instead of
+    rejecting the file, and are never copied. A file whose moov or mdat is
+    itself broken still fails later, when one of them is missing."""
+    boxes: list[Box] = []
+    pos = 0
+    end = len(buf)
+    while end - pos >= 8:
+        size, box_type = struct.unpack_from(">I4s", buf, pos)
+        header = 8
+        if size == 1:
+            if end - pos < 16:
+                break
+            (size,) = struct.unpack_from(">Q", buf, pos + 8)
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if box_type == b"uuid":
+            header += 16
+        if size < header or pos + size > end:
+            break
+        boxes.append(Box(box_type, pos, pos + header, pos + size))
+        pos += size
+    return boxes, end - pos

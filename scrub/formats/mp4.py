@@ -34,6 +34,7 @@ from scrub.formats._boxes import Box as _Box
 from scrub.formats._boxes import children as _children
 from scrub.formats._boxes import make_box as _box
 from scrub.formats._boxes import name as _name
+from scrub.formats._boxes import top_level
 from scrub.formats._mp4_fragments import rebuild_fragments
 from scrub.limits import check_count
 
@@ -288,8 +289,10 @@ class _Rebuild:
 
     def run(self) -> bytes:
         buf = self.buf
-        top = _children(buf, 0, len(buf), top=True)
+        top, trailing = top_level(buf)
         check_count(len(top), self.limits.max_segments, "MP4 boxes")
+        if trailing:
+            self.report.remove(f"{self.place}:file", "trailing data after the last box")
         moovs = [b for b in top if b.type == b"moov"]
         if len(moovs) != 1:
             raise Rejected("MP4 must have exactly one moov box")

@@ -297,3 +297,16 @@ def test_fuzz_mutated_fragmented_mp4(fragmented: bytes, data: st.DataObject) -> 
     elif result.report.detected_type in ("mp4", "mov"):
         assert result.data is not None
         assert b"SMZ" not in result.data
+
+
+def test_vendor_trailer_after_the_last_box_is_dropped(
+    videos: dict[str, tuple[bytes, bytes]],
+) -> None:
+    # Samsung phones append an "SEF" trailer (not a box) after the movie.
+    before, _ = videos["mov"]
+    trailer = b"SEFH\x00\x00\x00\x01" + _m("SefTrailer").encode() + b"\xff\xff\xff\xffSEFT"
+    result = scrub_bytes(before + trailer)
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None and b"SEF" not in result.data
+    assert _m("SefTrailer").encode() not in result.data
+    assert "trailing data after the last box" in result.report.removed["MOV:file"]
