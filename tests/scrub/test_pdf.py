@@ -342,3 +342,23 @@ def test_damaged_pdf_is_repaired_with_a_warning() -> None:
     assert any("damaged" in w for w in result.report.warnings)
     assert result.data is not None and b"SMZ" not in result.data
     assert not any("damaged" in w for w in scrub_bytes(data).report.warnings)
+
+
+def test_owner_password_only_pdf_is_cleaned_and_unlocked() -> None:
+    # Common "no printing/copying" PDFs: empty user password, owner password set.
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"] = marker("LockedAuthor")
+    buf = io.BytesIO()
+    pdf.save(
+        buf,
+        encryption=pikepdf.Encryption(
+            user="", owner="owner", allow=pikepdf.Permissions(extract=False)
+        ),
+    )
+    result = scrub_bytes(buf.getvalue())
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    with pikepdf.open(io.BytesIO(result.data)) as out:
+        assert not out.is_encrypted
+        assert "/Info" not in out.trailer
