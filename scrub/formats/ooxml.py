@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from scrub.base import Profile, Report, ScrubError
 from scrub.formats import _xml, _zip
 from scrub.formats._embedded import clean_embedded
+from scrub.formats._metafile import blank_emf_description, is_metafile
 from scrub.formats._ooxml_policy import DROP_REL_TYPES, Labels, OoxmlPolicy, part_fields
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -85,15 +86,6 @@ def _is_dropped_path(part: str) -> bool:
         return True
     segments = part.split("/")
     return segments[-1] in _DROP_BASENAMES or any(s in _DROP_DIRS for s in segments[:-1])
-
-
-def _is_emf_or_wmf(data: bytes) -> bool:
-    emf = data[:4] == b"\x01\x00\x00\x00" and data[40:44] == b" EMF"
-    wmf = data[:4] == b"\xd7\xcd\xc6\x9a" or data[:6] in (
-        b"\x01\x00\x09\x00\x00\x03",
-        b"\x02\x00\x09\x00\x00\x03",
-    )
-    return emf or wmf
 
 
 class _RelsPolicy:
@@ -274,11 +266,14 @@ class _Job:
         plain = ctype.startswith(("text/plain", "text/csv")) or ext in (".txt", ".csv")
         if cleaned is not None and (detected != "text" or plain):
             return cleaned
-        if _is_emf_or_wmf(data):
-            note = "EMF/WMF drawings are kept as they are; they may hold a description string"
+        if is_metafile(data):
+            blanked, changed = blank_emf_description(data)
+            if changed:
+                report.remove(f"{self.kind}:{part}", "EMF description")
+            note = "EMF/WMF drawings are kept; comment records inside them are not inspected"
             if note not in report.residual_risks:
                 report.residual_risks.append(note)
-            return data
+            return blanked
         raise ScrubError(
             f"the document embeds a part ({detected}) that cannot be cleaned; "
             "it was not cleaned as a whole"

@@ -382,3 +382,51 @@ def test_rtf_alt_chunk_makes_the_document_not_cleaned(docx_in: bytes) -> None:
     # RTF sniffs as text but carries an author: never passed as clean.
     assert result.report.outcome is Outcome.NOT_CLEANED
     assert result.data is None
+
+
+def _emf(description: str) -> bytes:
+    import struct
+
+    desc = (description + "\x00").encode("utf-16-le")
+    header_size = 88 + len(desc)
+    eof = struct.pack("<IIIII", 14, 20, 0, 16, 20)
+    total = header_size + len(eof)
+    header = struct.pack(
+        "<II4i4iIIIIHHIIIii ii".replace(" ", ""),
+        1, header_size, 0, 0, 10, 10, 0, 0, 100, 100, 0x464D4520, 0x10000, total, 2, 1, 0,
+        len(desc) // 2, 88, 0, 1024, 768, 320, 240,
+    )  # fmt: skip
+    return header + desc + eof
+
+
+def test_emf_description_blanked_drawing_unchanged() -> None:
+    from scrub.formats._metafile import blank_emf_description, is_metafile
+
+    emf = _emf("Microsoft Office\x00C:\\Users\\SMZEmfUserQ7\\chart.xlsx")
+    assert is_metafile(emf)
+    out, changed = blank_emf_description(emf)
+    assert changed and len(out) == len(emf)
+    assert "SMZ".encode("utf-16-le") not in out
+    assert out[:88] == emf[:88] and out[-20:] == emf[-20:]  # records untouched
+
+
+def test_emf_media_in_docx_is_kept_with_blank_description(docx_in: bytes) -> None:
+    members = _members(docx_in)
+    members["word/media/chart.emf"] = _emf("Word\x00C:\\Users\\SMZEmfUserQ7\\chart.xlsx")
+    members["word/_rels/document.xml.rels"] = members["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdEmf" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image" Target="media/chart.emf"/></Relationships>',
+    )
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>", b'<Default Extension="emf" ContentType="image/x-emf"/></Types>'
+    )
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in members.items():
+            zf.writestr(name, body)
+    result = scrub_bytes(package.getvalue())
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None
+    assert scan_bytes(result.data, b"SMZEmfUserQ7") == []
+    assert "EMF description" in result.report.removed["DOCX:word/media/chart.emf"]
