@@ -45,133 +45,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
 from scrub.base import Profile, Rejected, Report
+from scrub.formats._dicom_profile import EMPTY_NOT_DELETE, OPERATOR_AND_SITE, PATIENT_IDENTITY
 
-# Attributes naming who operated, reviewed or ordered, and where.
-_OPERATOR_AND_SITE = frozenset(
-    {
-        "OperatorsName",
-        "OperatorIdentificationSequence",
-        "PerformingPhysicianName",
-        "PerformingPhysicianIdentificationSequence",
-        "NameOfPhysiciansReadingStudy",
-        "PhysiciansReadingStudyIdentificationSequence",
-        "ReferringPhysicianName",
-        "ReferringPhysicianAddress",
-        "ReferringPhysicianTelephoneNumbers",
-        "ReferringPhysicianIdentificationSequence",
-        "RequestingPhysician",
-        "RequestingPhysicianIdentificationSequence",
-        "PhysiciansOfRecord",
-        "PhysiciansOfRecordIdentificationSequence",
-        "ConsultingPhysicianName",
-        "ConsultingPhysicianIdentificationSequence",
-        "ScheduledPerformingPhysicianName",
-        "ScheduledPerformingPhysicianIdentificationSequence",
-        "VerifyingObserverName",
-        "VerifyingObserverIdentificationCodeSequence",
-        "VerifyingOrganization",
-        "PersonName",
-        "PersonAddress",
-        "PersonTelephoneNumbers",
-        "PersonIdentificationCodeSequence",
-        "ContentCreatorName",
-        "ContentCreatorIdentificationCodeSequence",
-        "ReviewerName",
-        "ResultsDistributionListSequence",
-        "InstitutionName",
-        "InstitutionAddress",
-        "InstitutionalDepartmentName",
-        "InstitutionalDepartmentTypeCodeSequence",
-        "InstitutionCodeSequence",
-        "StationName",
-        "StationAETitle",
-        "ScheduledStationAETitle",
-        "ScheduledStationName",
-        "ScheduledStationNameCodeSequence",
-        "PerformedStationAETitle",
-        "PerformedStationName",
-        "PerformedStationNameCodeSequence",
-        "RetrieveAETitle",
-        "SourceApplicationEntityTitle",
-        "SendingApplicationEntityTitle",
-        "ReceivingApplicationEntityTitle",
-        "ScheduledProcedureStepLocation",
-        "PerformedLocation",
-        "ScheduledStudyLocation",
-        "ScheduledStudyLocationAETitle",
-        "RequestingService",
-        "RequestingServiceCodeSequence",
-        "DeviceSerialNumber",
-        "DeviceUID",
-        "DeviceID",
-        "DeviceLabel",
-        "DeviceDescription",
-        "DetectorID",
-        "GantryID",
-        "PlateID",
-        "CassetteID",
-        "GeneratorID",
-        "SourceSerialNumber",
-        "AccessionNumber",
-        "StudyID",
-        "RequestedProcedureID",
-        "ScheduledProcedureStepID",
-        "PerformedProcedureStepID",
-        "RequestAttributesSequence",
-        "IssuerOfAccessionNumberSequence",
-        "ProtocolName",
-        "ImageComments",
-        "OriginalAttributesSequence",
-        "DigitalSignaturesSequence",
-        "MACParametersSequence",
-        "EncryptedAttributesSequence",
-        "ModifiedAttributesSequence",
-        # Padding after the data set is free space a tool can hide bytes in.
-        "DataSetTrailingPadding",
-    }
-)
-# Patient identity: removed only by the "strict" profile.
-_PATIENT_IDENTITY = frozenset(
-    {
-        "PatientName",
-        "PatientID",
-        "IssuerOfPatientID",
-        "IssuerOfPatientIDQualifiersSequence",
-        "PatientBirthDate",
-        "PatientBirthTime",
-        "PatientBirthName",
-        "OtherPatientIDs",
-        "OtherPatientIDsSequence",
-        "OtherPatientNames",
-        "PatientAddress",
-        "PatientTelephoneNumbers",
-        "PatientMotherBirthName",
-        "MilitaryRank",
-        "BranchOfService",
-        "MedicalRecordLocator",
-        "PatientInsurancePlanCodeSequence",
-        "PatientReligiousPreference",
-        "CountryOfResidence",
-        "RegionOfResidence",
-        "ResponsiblePerson",
-        "ResponsibleOrganization",
-        "PatientComments",
-        "AdmissionID",
-        "ReferencedPatientSequence",
-    }
-)
-# Type 2 attributes (must be present, may be empty): emptied, not deleted,
-# so the output stays a valid instance of its IOD.
-_EMPTY_NOT_DELETE = frozenset(
-    {
-        "PatientName",
-        "PatientID",
-        "PatientBirthDate",
-        "ReferringPhysicianName",
-        "AccessionNumber",
-        "StudyID",
-    }
-)
 # UIDs that are standard (SOP class, transfer syntax, coding schemes) stay.
 _STANDARD_UID_ROOT = "1.2.840.10008."
 _KEEP_UID_SUFFIXES = ("ClassUID", "TransferSyntaxUID", "CodingSchemeUID", "CreatorUID")
@@ -187,8 +62,8 @@ def _fresh_uid() -> str:
 
 class _Cleaner:
     def __init__(self, profile: Profile, report: Report) -> None:
-        self.remove_keywords = _OPERATOR_AND_SITE | (
-            _PATIENT_IDENTITY if profile.name == "strict" else frozenset()
+        self.remove_keywords = OPERATOR_AND_SITE | (
+            PATIENT_IDENTITY if profile.name == "strict" else frozenset()
         )
         self.report = report
         self.uid_map: dict[str, str] = {}
@@ -228,7 +103,7 @@ class _Cleaner:
             self.report.remove(place, "Overlay" if group >= 0x6000 else "Curve")
             return
         if keyword in self.remove_keywords:
-            if keyword in _EMPTY_NOT_DELETE and depth == 0:
+            if keyword in EMPTY_NOT_DELETE and depth == 0:
                 ds[tag].value = None
             else:
                 del ds[tag]

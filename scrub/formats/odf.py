@@ -30,6 +30,7 @@ from scrub.formats._odf_policy import (
     meta_fields,
 )
 from scrub.formats._ooxml_policy import Labels
+from scrub.formats._svg import SvgPolicy
 
 MIMETYPES = {
     "odt": "application/vnd.oasis.opendocument.text",
@@ -149,7 +150,7 @@ class _Job:
         if base == "settings.xml":
             return _xml.rewrite(data, SettingsPolicy(place, report))
         if name.lower().endswith(".svg"):
-            return _xml.rewrite(data, _xml.SvgPolicy(report.remove, place))
+            return _xml.rewrite(data, SvgPolicy(report.remove, place))
         if name.endswith(".xml") or name.endswith(".rdf"):
             # Other XML (e.g. a formula's content in an embedded object)
             # still goes through the safe parser and the content rules.

@@ -26,6 +26,7 @@ from scrub.formats import _xml, _zip
 from scrub.formats._embedded import clean_embedded
 from scrub.formats._metafile import blank_emf_description, is_metafile
 from scrub.formats._ooxml_policy import DROP_REL_TYPES, Labels, OoxmlPolicy, part_fields
+from scrub.formats._svg import SvgPolicy
 
 CONTENT_TYPES = "[Content_Types].xml"
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -255,7 +256,7 @@ class _Job:
         ext = posixpath.splitext(part)[1].lower()
         if ctype == "image/svg+xml" or ext == ".svg":
             place = f"{self.kind}:{part}"
-            return _xml.rewrite(data, _xml.SvgPolicy(report.remove, place))
+            return _xml.rewrite(data, SvgPolicy(report.remove, place))
         if ctype.endswith("xml") or ext in (".xml", ".vml", ".rels"):
             return _xml.rewrite(data, OoxmlPolicy(f"{self.kind}:{part}", report, labels))
         if any(ctype.endswith(t) for t in _FONT_TYPES):
