@@ -89,18 +89,14 @@ def _config(app: Any, host: str, port: int) -> uvicorn.Config:
 
 
 def build_apps(settings: Settings) -> list[tuple[str, Any, int]]:
-    from server.source.app import create_source_app  # noqa: PLC0415 - heavy, on use
+    # Imported on use: the apps pull FastAPI, Jinja2 and the i18n catalogs.
+    from server.journalist.app import create_journalist_app  # noqa: PLC0415
+    from server.source.app import create_source_app  # noqa: PLC0415
 
-    apps: list[tuple[str, Any, int]] = [
-        ("source", create_source_app(settings), settings.source_port)
+    return [
+        ("source", create_source_app(settings), settings.source_port),
+        ("journalist", create_journalist_app(settings), settings.journalist_port),
     ]
-    try:
-        from server.journalist.app import create_journalist_app  # noqa: PLC0415
-    except ImportError:
-        log.warning("journalist app not available in this build; serving the source app only")
-    else:
-        apps.append(("journalist", create_journalist_app(settings), settings.journalist_port))
-    return apps
 
 
 def configure_logging() -> None:
