@@ -29,6 +29,7 @@ import defusedxml.expatreader
 from defusedxml.common import DefusedXmlException
 
 from scrub.base import Rejected, ScrubError
+from scrub.formats._paths import basename, is_local_path
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 # A legitimate document part nests a few dozen levels; thousands is an attack
@@ -266,16 +267,6 @@ def rewrite(untrusted_xml: bytes, policy: Policy) -> bytes:
     return (header + "".join(handler.out)).encode("utf-8")
 
 
-# A local path names a user, a share or a machine (C:\\Users\\alice\\...,
-# \\\\fileserver\\..., file:///home/alice/...). Never needed to show content
-# on another machine, so attribute values like this keep only the file name.
-LOCAL_PATH = re.compile(r"^(file:|[A-Za-z]:[\\/]|\\\\)", re.IGNORECASE)
-
-
-def basename(path: str) -> str:
-    return re.split(r"[\\/]", path.rstrip("\\/"))[-1]
-
-
 def neutral_paths(
     attrs: list[Attr],
     remove: Callable[[str, str], None],
@@ -293,7 +284,7 @@ def neutral_paths(
         return attrs
     out = []
     for a in attrs:
-        if LOCAL_PATH.match(a.value) and not a.raw.startswith("xmlns"):
+        if is_local_path(a.value) and not a.raw.startswith("xmlns"):
             remove(place, f"{element}@{a.name[1]} (local path)")
             prefix = href_prefix if a.name[1] == "href" else ""
             out.append(Attr(a.raw, a.name, prefix + basename(a.value)))

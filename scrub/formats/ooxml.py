@@ -26,6 +26,7 @@ from scrub.formats import _xml, _zip
 from scrub.formats._embedded import clean_embedded
 from scrub.formats._metafile import blank_emf_description, is_metafile
 from scrub.formats._ooxml_policy import DROP_REL_TYPES, Labels, OoxmlPolicy, part_fields
+from scrub.formats._paths import basename, is_local_path
 from scrub.formats._svg import SvgPolicy
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -177,8 +178,8 @@ class _Job:
                     if rel_kind in DROP_REL_TYPES:
                         drop_ids.add(rel.rid)
                         report.remove(f"{self.kind}:{rels_name}", f"{rel_kind} (external)")
-                    elif _xml.LOCAL_PATH.match(rel.target) or rel.target.startswith("/"):
-                        new_targets[rel.rid] = _xml.basename(rel.target)
+                    elif is_local_path(rel.target) or rel.target.startswith("/"):
+                        new_targets[rel.rid] = basename(rel.target)
                         report.remove(f"{self.kind}:{rels_name}", "Target (local file path)")
                     continue
                 target = _resolve(source, rel.target)

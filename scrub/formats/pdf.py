@@ -35,11 +35,15 @@ from pikepdf import Array, Dictionary, Name, Stream, String
 
 from scrub.base import Profile, Rejected, Report, ScrubError
 from scrub.formats._embedded import clean_embedded
+from scrub.formats._paths import basename, is_local_path
 from scrub.formats._xmp import record_xmp
 from scrub.limits import check_count
 
 _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/Rendition"})
 _OBJECT_PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/LastModified")
+# Links to other files and to URIs stay (they are content), but a local path
+# in them names a user or a machine: it keeps only the file name.
+_PATH_ACTIONS = frozenset({"/GoToR", "/GoToE", "/URI", "/Thread"})
 # Dates, and /NM (an annotation's "unique name": tools derive it from a
 # GUID, a time or the author).
 _ANNOT_DATES = ("/M", "/CreationDate", "/NM")
@@ -238,6 +242,8 @@ class PdfScrubber:
             report.remove("PDF:objects", "AA (automatic actions)")
         if "/S" in keys:
             action = obj.get("/S")
+            if isinstance(action, Name) and str(action) in _PATH_ACTIONS:
+                _neutral_file_refs(obj, report)
             if isinstance(action, Name) and str(action) in _ACTIVE_ACTIONS:
                 # Neutralise in place: an empty JavaScript action does
                 # nothing, and every reference to this action stays valid.
@@ -321,6 +327,20 @@ class PdfScrubber:
         report.warnings.append(
             "attached files inside the PDF could not be cleaned and were removed"
         )
+
+
+def _neutral_file_refs(action: Dictionary | Stream, report: Report) -> None:
+    targets: list[tuple[Dictionary | Stream, str]] = [(action, k) for k in ("/F", "/URI")]
+    spec = action.get("/F")
+    if isinstance(spec, Dictionary):
+        targets += [(spec, k) for k in ("/F", "/UF", "/DOS", "/Unix", "/Mac")]
+    for holder, key in targets:
+        value = holder.get(key)
+        if isinstance(value, String):
+            text = str(value)
+            if is_local_path(text):
+                holder[key] = String(basename(text))
+                report.remove("PDF:Actions", f"{key[1:]} (local path)")
 
 
 def _neutral_attachment_names(pdf: pikepdf.Pdf, report: Report) -> None:

@@ -14,6 +14,7 @@ import pikepdf
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+from pikepdf import Array, Dictionary, Name, String
 from PIL import Image
 
 from scrub.api import scrub_bytes
@@ -362,3 +363,32 @@ def test_owner_password_only_pdf_is_cleaned_and_unlocked() -> None:
     with pikepdf.open(io.BytesIO(result.data)) as out:
         assert not out.is_encrypted
         assert "/Info" not in out.trailer
+
+
+def test_links_keep_targets_but_lose_local_paths() -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    links = [
+        Dictionary(S=Name.URI, URI=String("https://example.org/report")),
+        Dictionary(S=Name.URI, URI=String(f"file:///C:/Users/{marker('UriUser')}/notes.docx")),
+        Dictionary(S=Name.GoToR, F=String(f"C:\\Users\\{marker('GoToRUser')}\\other.pdf"),
+                   D=Array([0, Name.Fit])),
+    ]  # fmt: skip
+    pdf.pages[0].obj.Annots = Array(
+        [
+            pdf.make_indirect(
+                Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 10, 10]), A=a)
+            )
+            for a in links
+        ]
+    )
+    buf = io.BytesIO()
+    pdf.save(buf)
+    result = scrub_bytes(buf.getvalue())
+    assert result.report.outcome is Outcome.CLEANED, result.report.reason
+    assert result.data is not None and b"SMZ" not in result.data
+    with pikepdf.open(io.BytesIO(result.data)) as out:
+        actions = [a.A for a in out.pages[0].obj.Annots]
+        assert str(actions[0].URI) == "https://example.org/report"
+        assert str(actions[1].URI) == "notes.docx"
+        assert str(actions[2].F) == "other.pdf"
