@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -25,7 +25,6 @@ from ._pipeline import Stage
 from .age import AgeReader
 from .bundle import BundleComment, recipients_digest
 from .errors import CryptoError
-from .keychain import KeyChain
 from .keys import Identity, Recipient
 from .signing import PublicKey, verify_file_trusted
 
@@ -103,19 +102,22 @@ def open_bundle(
     bundle_path: str | os.PathLike[str],
     sig_path: str | os.PathLike[str],
     identity: Identity,
-    trusted: list[PublicKey] | KeyChain,
+    trusted: Sequence[PublicKey],
     out_dir: str | os.PathLike[str],
     *,
     progress: Callable[[int], object] | None = None,
 ) -> OpenedBundle:
     """Verify, decrypt and unpack into `out_dir/<submission-id>/`; CryptoError on any failure.
 
-    `trusted` must already be trusted (a pinned key, or `KeyChain.resolve`'s result).
+    `trusted` must already be trusted: a pinned key, or `KeyChain.resolve`'s
+    result. A raw KeyChain is deliberately not accepted: its links are only
+    checked by resolve(), and trusting every key it lists would let whoever
+    wrote the chain file add a signer.
     `progress` is called with the number of ciphertext bytes consumed so far.
     """
     bundle_path = Path(bundle_path)
     out_dir = Path(out_dir)
-    keys = trusted.keys if isinstance(trusted, KeyChain) else list(trusted)
+    keys = list(trusted)
     try:
         with open(sig_path, "rb") as f:
             raw_sig = f.read(_MAX_SIG + 1)

@@ -99,9 +99,11 @@ def gps_jpeg(marker: str) -> bytes:
 def open_all(instance: Instance, out: Path) -> list[OpenedBundle]:
     """Open every stored bundle with the journalist key, verifying signatures."""
     chain = KeyChain.from_json(instance.paths.server_keys_json.read_text())
+    # Trust starts at the first key (the one journalists pin at enrolment).
+    trusted = chain.resolve(chain.keys[0])
     opened = []
     out.mkdir(parents=True, exist_ok=True)
     for bundle in sorted(instance.paths.bundles.glob("*.age")):
         sig = bundle.with_name(bundle.name + ".minisig")
-        opened.append(open_bundle(bundle, sig, instance.journalist, chain, out))
+        opened.append(open_bundle(bundle, sig, instance.journalist, trusted, out))
     return opened
