@@ -49,6 +49,12 @@ def scrub_bytes(untrusted_data: bytes, *, profile: Profile = DEFAULT_PROFILE) ->
     report = Report(detected_type=kind)
     if kind == "unknown":
         return _not_cleaned(report, "file type not recognised, so its metadata was not removed")
+    if kind == "markup":
+        return _not_cleaned(
+            report,
+            "structured text (RTF, HTML, SVG, XML, PostScript or e-mail) can hold author and "
+            "software fields; cleaning it is not supported, so they were not removed",
+        )
     try:
         scrubber = registry.get(kind)
     except registry.ScrubberUnavailable:

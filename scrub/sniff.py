@@ -33,6 +33,7 @@ TYPES = (
     "mov",
     "dicom",
     "text",
+    "markup",
     "unknown",
 )
 
@@ -102,15 +103,15 @@ def sniff(head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip_head(head)
     if _looks_like_text(head, truncated=True):
-        return "text"
+        return "markup" if _is_markup(head) else "text"
     return "unknown"
 
 
 def sniff_bytes(data: bytes) -> str:
     """Type name from the whole file; looks inside ZIPs and checks all text."""
     kind = sniff(data[:HEAD_BYTES])
-    if kind == "text":
-        return "text" if _looks_like_text(data, truncated=False) else "unknown"
+    if kind in ("text", "markup"):
+        return kind if _looks_like_text(data, truncated=False) else "unknown"
     if kind == "unknown" and data.startswith(b"PK\x03\x04"):
         return _sniff_zip_directory(data)
     if kind in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
@@ -184,6 +185,22 @@ def _sniff_zip_directory(data: bytes) -> str:
     except Exception:  # any failure to read the directory: not a document we know
         return "unknown"
     return "unknown"
+
+
+# Text formats that carry metadata of their own (RTF \\author and \\info,
+# HTML <meta name="author">, SVG <metadata>, XML processing instructions,
+# PostScript %%Creator, e-mail Received:/From: headers). They are text, but
+# passing them through as "cleaned" would be a lie: they are sealed "not
+# cleaned" until a scrubber exists for them.
+_MARKUP_PREFIXES = (b"{\\rtf", b"<?xml", b"<svg", b"<!doctype", b"<html", b"<head", b"%!ps")
+_MAIL_HEADERS = (b"received:", b"return-path:", b"from:", b"message-id:", b"mime-version:")
+
+
+def _is_markup(head: bytes) -> bool:
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if start.startswith(_MARKUP_PREFIXES):
+        return True
+    return start.startswith(_MAIL_HEADERS) and b"\n" in head[:4096]
 
 
 def _looks_like_text(data: bytes, *, truncated: bool) -> bool:

@@ -94,3 +94,30 @@ def test_sniff_never_raises(data: bytes) -> None:
 def test_sniff_never_raises_on_magic_prefixes(prefix: bytes, rest: bytes) -> None:
     assert sniff(prefix + rest) in TYPES
     assert sniff_bytes(prefix + rest) in TYPES
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{\\rtf1\\ansi{\\info{\\author MARKER}}hello}",
+        b'<?xml version="1.0"?><x creator="MARKER"/>',
+        b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'><metadata>MARKER</metadata></svg>",
+        b"<!DOCTYPE html><html><head><meta name='author' content='MARKER'></head></html>",
+        b"%!PS-Adobe-3.0\n%%Creator: MARKER\n",
+        b"Received: from MARKER\nFrom: a@b\n\nbody",
+    ],
+)
+def test_text_formats_with_metadata_are_never_passed_as_clean(data: bytes) -> None:
+    from scrub.api import scrub_bytes
+    from scrub.base import Outcome
+
+    assert sniff_bytes(data) == "markup"
+    result = scrub_bytes(data)
+    assert result.report.outcome is Outcome.NOT_CLEANED
+    assert result.data is None
+    assert "not removed" in result.report.reason
+
+
+@pytest.mark.parametrize("data", [b"hello, world\n", b"name,age\nx,1\n", b"From the start\n"])
+def test_plain_text_and_csv_still_pass(data: bytes) -> None:
+    assert sniff_bytes(data) == "text"
