@@ -32,6 +32,15 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _root_key(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--root-key",
+        type=_file_in,
+        help="Organisation root key (root.pub): trust only server keys it certified and "
+        "has not revoked (default: the root pinned with `journalist trust --root-key`).",
+    )(f)
+
+
 @click.command("keygen")
 @click.option("--out", required=True, type=_path, help="Identity file to write (FILE.pub too).")
 @_common
@@ -47,8 +56,11 @@ def keygen(**options: Any) -> None:
 @click.option("--identity", required=True, type=_file_in, help="Your identity file (keygen).")
 @_common
 @click.option(
-    "--server-key", required=True, type=_file_in, help="Server signing key (minisign .pub)."
+    "--server-key",
+    type=_file_in,
+    help="Server signing key (minisign .pub), followed through server-keys.json.",
 )
+@_root_key
 @click.option("--out", "out_dir", required=True, type=_path, help="Output folder.")
 def decrypt(**options: Any) -> None:
     """Verify and decrypt BUNDLE… (.age files) into one folder per submission."""
@@ -68,6 +80,7 @@ def decrypt(**options: Any) -> None:
     type=_file_in,
     help="Server signing key: verify the bundle before trusting its reply key (recommended).",
 )
+@_root_key
 def reply(**options: Any) -> None:
     """Seal a reply to the source of BUNDLE (and to your own key)."""
     from client.offline.commands import run_reply  # noqa: PLC0415 - keeps --help fast

@@ -43,7 +43,8 @@ def _online_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--server-key",
     type=_file_in,
-    help="Server signing key (minisign .pub). Default: the key pinned by `trust`.",
+    help="Server signing key (minisign .pub). Default: what `trust` pinned (a pinned "
+    "organisation root always applies).",
 )
 @click.option("--out", "out_dir", type=_path, required=True, help="Output folder.")
 def fetch(**options: Any) -> None:
@@ -65,12 +66,16 @@ def upload_reply(**options: Any) -> None:
 
 
 @click.command("trust")
+@click.option("--server-key", type=_file_in, help="Server signing key (minisign .pub).")
 @click.option(
-    "--server-key", type=_file_in, required=True, help="Server signing key (minisign .pub)."
+    "--root-key",
+    type=_file_in,
+    help="Your newsroom's organisation root key (root.pub): then only server keys it "
+    "certified and has not revoked are trusted.",
 )
 @click.option("--replace", is_flag=True, help="Replace a different key that is already pinned.")
 def trust(**options: Any) -> None:
-    """Pin the server's signing key (given by your admin at enrolment)."""
+    """Pin the server's signing key and/or the organisation root key (from your admin)."""
     from client.online.commands import run_trust  # noqa: PLC0415 - keeps --help fast
 
     run_trust(**options)

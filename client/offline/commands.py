@@ -1,7 +1,14 @@
 """Bodies of `journalist keygen | decrypt | reply` (air-gapped workstation).
 
+Which server keys a bundle may be signed by: under an organisation root
+(`--root-key`, else the one pinned with `journalist trust --root-key`) only
+the keys the root vouches for in the `server-keys.json` beside the bundle
+(`client.trustroot`); without one, `--server-key` and the successors its
+chain proves.
+
 Must never open or preview a submitted file, print a passphrase or secret
-key, or leave anything behind for a bundle that failed verification.
+key, leave anything behind for a bundle that failed verification, or fall
+back to the rotation chain when a root applies.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from client.offline.errors import OfflineError
 from client.offline.passphrase import get_passphrase
 from client.offline.report import NEVER_OPENED, render
+from client.trustroot import RootTrustError, pinned_root, read_root_file, require_among, verdict
 from crypto.errors import CryptoError, KeyFormatError
 from crypto.identity import load_identity_file, write_identity_file
 from crypto.keychain import KeyChain
@@ -59,12 +67,55 @@ def _pinned(server_key: Path) -> PublicKey:
         ) from None
 
 
-def _trusted_for(bundle: Path, pinned: PublicKey) -> list[PublicKey]:
-    """The pinned key plus successors proven by `server-keys.json` beside the bundle."""
-    chain_file = bundle.parent / KEYCHAIN_NAME
-    if not chain_file.exists():
-        return [pinned]
-    return KeyChain.from_json(chain_file.read_bytes()).resolve(pinned)
+class _SignerKeys:
+    """Resolves the trusted signing keys for each bundle (see the module doc)."""
+
+    def __init__(self, server_key: Path | None, root_key: Path | None) -> None:
+        self.root = read_root_file(root_key) if root_key is not None else pinned_root()
+        self.server_key = _pinned(server_key) if server_key is not None else None
+        self._by_chain: dict[Path, list[PublicKey]] = {}
+
+    @property
+    def verifies(self) -> bool:
+        return self.root is not None or self.server_key is not None
+
+    def for_bundle(self, bundle: Path) -> list[PublicKey]:
+        chain_file = (bundle.parent / KEYCHAIN_NAME).resolve()
+        if self.root is None:
+            if self.server_key is None:
+                raise OfflineError("no server key to verify with")
+            if not chain_file.exists():
+                return [self.server_key]
+            try:
+                return KeyChain.from_json(chain_file.read_bytes()).resolve(self.server_key)
+            except CryptoError:
+                raise OfflineError(
+                    f"{bundle.name}: the {KEYCHAIN_NAME} beside it does not follow from "
+                    "--server-key (a chain link is not signed by its predecessor)",
+                    hint="fetch again; if it persists, tell your admin",
+                ) from None
+        if chain_file not in self._by_chain:
+            if not chain_file.exists():
+                raise RootTrustError(
+                    f"{bundle.name}: no {KEYCHAIN_NAME} beside it (under an organisation "
+                    "root it carries the root's certificates)",
+                    hint="copy the whole folder `journalist fetch` wrote, not just the bundles",
+                )
+            v = verdict(self.root, chain_file.read_bytes())
+            if self.server_key is not None:
+                require_among(v, self.server_key)
+            for note in v.notes():
+                click.echo(f"note: {note}", err=True)
+            self._by_chain[chain_file] = v.trusted
+        return self._by_chain[chain_file]
+
+
+def _no_key_error() -> OfflineError:
+    return OfflineError(
+        "no key to verify the bundles with",
+        hint="pass --server-key FILE or --root-key FILE, or pin your newsroom's root once "
+        "with `samizdat journalist trust --root-key FILE`",
+    )
 
 
 def run_decrypt(
@@ -72,11 +123,14 @@ def run_decrypt(
     bundles: tuple[Path, ...],
     identity: Path,
     passphrase_file: Path | None,
-    server_key: Path,
+    server_key: Path | None,
+    root_key: Path | None,
     out_dir: Path,
     data_dir: Path | None,
 ) -> None:
-    pinned = _pinned(server_key)
+    signers = _SignerKeys(server_key, root_key)
+    if not signers.verifies:
+        raise _no_key_error()
     me = _unlock(identity, passphrase_file)
     err = Console(stderr=True)
     failed: list[str] = []
@@ -85,7 +139,7 @@ def run_decrypt(
         try:
             if not sig.exists():
                 raise OfflineError(f"{bundle.name}: no signature ({sig.name}) beside it")
-            trusted = _trusted_for(bundle, pinned)
+            trusted = signers.for_bundle(bundle)
             size = bundle.stat().st_size
             if size >= _PROGRESS_FROM and err.is_terminal:
                 with Progress(
@@ -115,9 +169,11 @@ def run_decrypt(
                 err=True,
             )
             continue
-        except (OfflineError, OutputExistsError) as exc:
+        except (OfflineError, OutputExistsError, RootTrustError) as exc:
             failed.append(bundle.name)
             click.echo(f"error: {exc}", err=True)
+            if getattr(exc, "hint", None):
+                click.echo(f"hint: {exc.hint}", err=True)
             continue
         (opened.folder / "scrub-report.txt").write_text(render(opened), "utf-8")
         click.echo(
@@ -145,6 +201,7 @@ def run_reply(
     message_file: Path,
     out_file: Path,
     server_key: Path | None,
+    root_key: Path | None,
     data_dir: Path | None,
 ) -> None:
     message = message_file.read_bytes()
@@ -152,13 +209,14 @@ def run_reply(
         raise OfflineError("the reply is too long", hint=f"keep it under {MAX_REPLY_BYTES} bytes")
     if out_file.exists():
         raise OfflineError(f"{out_file} already exists", hint="choose another --out")
+    signers = _SignerKeys(server_key, root_key)
+    # Resolved before unlocking: a key file the root refuses fails without a prompt.
+    trusted = signers.for_bundle(bundle) if signers.verifies else None
     me = _unlock(identity, passphrase_file)
     sig = bundle.with_name(bundle.name + ".minisig")
     try:
-        if server_key is not None:
-            manifest = read_manifest(
-                bundle, me, sig_path=sig, trusted=_trusted_for(bundle, _pinned(server_key))
-            )
+        if trusted is not None:
+            manifest = read_manifest(bundle, me, sig_path=sig, trusted=trusted)
         else:
             manifest = read_manifest(bundle, me)
         reply_to = Recipient.parse(manifest["reply_recipient"])
@@ -174,9 +232,11 @@ def run_reply(
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(sealed)
-    if server_key is None:
+    if trusted is None:
         click.echo(
-            "warning: the bundle's server signature was not checked (no --server-key)", err=True
+            "warning: the bundle's server signature was not checked (no --server-key, "
+            "--root-key or pinned root)",
+            err=True,
         )
     click.echo(f"Reply sealed to the source and to you: {out_file}")
     click.echo(

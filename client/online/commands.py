@@ -27,7 +27,8 @@ from client.online.config import pin_path
 from client.online.credentials import get_otp, get_password
 from client.online.errors import OnlineError, UsageProblem
 from client.online.fetcher import Progress, fetch_all
-from client.online.trust import advance_pin, load_pinned, pin, read_key_file
+from client.online.trust import advance_pin, fetch_trust, pin, read_key_file
+from client.trustroot import pin_root, read_root_file, root_pin_path
 
 _SOURCE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -64,7 +65,7 @@ def run_fetch(
     out_dir: Path,
 ) -> None:
     check_endpoints(server, proxy)  # a bad URL or an onion without Tor: fail first
-    pinned = read_key_file(server_key) if server_key else load_pinned()
+    trust = fetch_trust(server_key)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -76,8 +77,10 @@ def run_fetch(
         signed_in(server, user, password_file, otp, proxy) as api,
         RichProgress(*columns, console=Console(stderr=True)) as bars,
     ):
-        summary, trusted = fetch_all(api, out_dir, pinned, _Bars(bars))
-    if server_key is None and advance_pin(trusted):
+        summary, trusted = fetch_all(api, out_dir, trust.keys, _Bars(bars))
+    for note in trust.notes:
+        click.echo(note)
+    if trust.follows_pin and advance_pin(trusted):
         click.echo(f"pinned server key moved to {trusted[-1].key_id_hex} (signed rotation)")
     for sid in summary.fetched:
         click.echo(f"fetched  {sid}")
@@ -119,8 +122,26 @@ def run_upload_reply(
     click.echo(f"reply uploaded ({len(sealed)} bytes, id {reply_id}) for source {source_id}")
 
 
-def run_trust(*, server_key: Path, replace: bool) -> None:
-    result = pin(read_key_file(server_key), replace=replace)
-    if result.previous is not None and result.previous != result.key:
-        click.echo(f"replaced pinned key {result.previous.key_id_hex}")
-    click.echo(f"pinned server key {result.key.key_id_hex} in {pin_path()}")
+def run_trust(*, server_key: Path | None, root_key: Path | None, replace: bool) -> None:
+    if server_key is None and root_key is None:
+        raise UsageProblem(
+            "nothing to pin",
+            hint="pass --server-key FILE (the server's key) and/or --root-key FILE "
+            "(your newsroom's organisation root), as your admin gave them to you",
+        )
+    # Read both before pinning either: a bad file changes nothing.
+    key = read_key_file(server_key) if server_key is not None else None
+    root = read_root_file(root_key) if root_key is not None else None
+    if key is not None:
+        result = pin(key, replace=replace)
+        if result.previous is not None and result.previous != result.key:
+            click.echo(f"replaced pinned key {result.previous.key_id_hex}")
+        click.echo(f"pinned server key {result.key.key_id_hex} in {pin_path()}")
+    if root is not None:
+        pinned = pin_root(root, replace=replace)
+        if pinned.previous is not None and pinned.previous != pinned.key:
+            click.echo(f"replaced pinned organisation root {pinned.previous.key_id_hex}")
+        click.echo(f"pinned organisation root key {root.key_id_hex} in {root_pin_path()}")
+        click.echo(
+            "from now on only server keys this root certified and has not revoked are trusted"
+        )

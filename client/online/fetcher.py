@@ -19,7 +19,6 @@ from pathlib import Path
 from client.online.api import JournalistApi, RemoteSubmission
 from client.online.config import write_private_text
 from client.online.errors import OnlineError
-from client.online.trust import trusted_keys
 from crypto.errors import CryptoError
 from crypto.signing import PublicKey, verify_file_trusted
 
@@ -80,9 +79,11 @@ def _fetch_one(
             sub.id,
             part,
             sig_text,
-            "The signature does not verify against the pinned server key (or a key "
-            "it rotated to). The file may have been altered in transit or on the "
-            "server. Do not open it; tell your admin.",
+            "The signature does not verify against any server key you trust (the "
+            "pinned server key or a key it rotated to; under a pinned organisation "
+            "root, only keys the root certified and has not revoked). The file may "
+            "have been altered, or signed by a key a thief added. Do not open it; "
+            "tell your admin.",
         )
         raise OnlineError(
             f"{sub.id}: signature does not verify: quarantined as {where}",
@@ -94,12 +95,17 @@ def _fetch_one(
 
 
 def fetch_all(
-    api: JournalistApi, out: Path, pinned: PublicKey, progress: Progress
+    api: JournalistApi,
+    out: Path,
+    trust: Callable[[str], list[PublicKey]],
+    progress: Progress,
 ) -> tuple[FetchSummary, list[PublicKey]]:
+    """`trust` turns the server's untrusted `server-keys.json` into the keys
+    to verify with (client.online.trust.FetchTrust.keys), or raises."""
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     summary = FetchSummary()
     chain_json = api.server_keys()
-    trusted = trusted_keys(pinned, chain_json)
+    trusted = trust(chain_json)
     summary.key_ids = [k.key_id_hex for k in trusted]
     write_private_text(out / "server-keys.json", chain_json)
     for sub in api.submissions():
