@@ -45,8 +45,11 @@ def _run(data_dir: Path, source_port: int | None, journalist_port: int | None) -
     apps = runner.build_apps(settings)
     for name, _app, port in apps:
         click.echo(f"{name} app: http://{settings.host}:{port}/")
+    if settings.retention_days > 0:
+        click.echo(f"retention: data older than {settings.retention_days} day(s) is deleted daily")
     sys.stdout.flush()
-    asyncio.run(runner.serve_apps(apps, settings.host))
+    with runner.retention_job(settings):
+        asyncio.run(runner.serve_apps(apps, settings.host))
 
 
 @click.command("serve")

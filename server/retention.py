@@ -153,19 +153,24 @@ def run_daily(
     clock: Clock = utc_now,
     interval_seconds: float = 24 * 3600,
     on_error: Callable[[BaseException], object] | None = None,
+    on_report: Callable[[PurgeReport], object] | None = None,
 ) -> None:
     """Apply retention now and then every `interval_seconds` until `stop` is set.
 
-    Meant for a daemon thread started by `serve`. An error in one run is
-    passed to `on_error` (which must not log source data) and the loop goes
-    on: a full disk one day must not stop retention for good.
+    Meant for a daemon thread started by `serve`. Each run's report goes to
+    `on_report`; an error in one run is passed to `on_error` (neither may
+    log source data) and the loop goes on: a full disk one day must not
+    stop retention for good.
     """
     if retention_days <= 0:
         return
     while not stop.is_set():
         try:
-            apply_retention(paths, engine, retention_days, clock=clock)
+            report = apply_retention(paths, engine, retention_days, clock=clock)
         except Exception as exc:  # reported; the next run retries
             if on_error is not None:
                 on_error(exc)
+        else:
+            if report is not None and on_report is not None:
+                on_report(report)
         stop.wait(interval_seconds)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from server.db.engine import make_engine, session_scope
 from server.db.tables import Reply, Submission
 from server.errors import ConfigError
 from server.keys import load_signing_key, sealing_recipients
+from server.retention import PurgeReport, run_daily
 from server.settings import Settings
 from server.storage import Store, SweepReport
 
@@ -142,3 +144,52 @@ def summary(pre: Preflight) -> str:
             "recipients": pre.recipients,
         }
     )
+
+
+def _log_purge(report: PurgeReport) -> None:
+    # Counts only: no ids, days or sizes that could tie a deletion to a source.
+    log.info(
+        "retention: deleted %d submission(s), %d reply(ies), %d idle source(s)",
+        report.submissions,
+        report.replies,
+        report.sources,
+    )
+
+
+def _log_failure(exc: BaseException) -> None:
+    # The type only: a message could carry a path holding a submission id.
+    log.error("retention run failed (%s); retrying at the next run", type(exc).__name__)
+
+
+@contextlib.contextmanager
+def retention_job(
+    settings: Settings, *, interval_seconds: float = 24 * 3600
+) -> Iterator[threading.Thread | None]:
+    """While the apps serve: apply `retention_days` now, then daily, in a
+    background thread that is stopped and joined on exit. Off (None) when
+    retention_days is 0."""
+    if settings.retention_days <= 0:
+        yield None
+        return
+    engine = make_engine(settings.paths.db)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_daily,
+        args=(settings.paths, engine, settings.retention_days, stop),
+        kwargs={
+            "interval_seconds": interval_seconds,
+            "on_error": _log_failure,
+            "on_report": _log_purge,
+        },
+        name="samizdat-retention",
+        # A purge in progress is allowed to finish (see the join below); the
+        # daemon flag only matters if the join times out.
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        engine.dispose()
