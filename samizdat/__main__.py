@@ -14,6 +14,9 @@ import click
 
 from samizdat.lazy import LazyGroup
 
+# What the [server] extra brings; the offline client install has none of them.
+_SERVER_MODULES = ("fastapi", "uvicorn", "sqlmodel", "python_multipart", "jinja2")
+
 
 @click.group(
     cls=LazyGroup,
@@ -24,6 +27,7 @@ from samizdat.lazy import LazyGroup
         "journalist": "client.cli:journalist",
         "scrub": "scrub.cli:scrub",
     },
+    requires={name: _SERVER_MODULES for name in ("serve", "demo", "admin")},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="samizdat")

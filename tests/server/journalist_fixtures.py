@@ -19,7 +19,8 @@ from server.admin.context import AdminContext
 from server.admin.init import init_instance
 from server.admin.journalists import Enrolment, enrol_journalist
 from server.db.engine import make_engine, session_scope
-from server.db.tables import Source, Submission, new_id
+from server.db.tables import Source, Submission
+from server.ids import new_id
 from server.journalist.app import create_journalist_app
 from server.settings import Settings, load_settings
 from server.storage import Store

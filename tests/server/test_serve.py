@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import uuid
 from pathlib import Path
 
 import httpx
@@ -35,7 +36,7 @@ def test_refuses_without_an_active_journalist_key(tmp_path: Path) -> None:
 def test_sweep_reports_what_it_removed(tmp_path: Path) -> None:
     inst = make_instance(tmp_path / "d")
     (inst.paths.store_tmp / "a.tmp").write_bytes(b"half a bundle")
-    orphan = inst.paths.bundles / f"{secrets.token_hex(16)}.age"
+    orphan = inst.paths.bundles / f"{uuid.uuid4()}.age"
     orphan.write_bytes(b"never acknowledged")
     server = start_server(inst.root, tmp_path / "logs")
     try:
