@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from crypto.passwords import generate_password, hash_password
-
 from crypto.onion import ClientAuthKeypair, generate_client_auth_keypair
+from crypto.passwords import generate_password, hash_password
 from crypto.totp import DIGITS, STEP_SECONDS, generate_totp_secret
 
 # ≥ 7 EFF words (≈ 90 bits): out of reach of offline guessing even if the

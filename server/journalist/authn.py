@@ -11,7 +11,6 @@ import hmac
 from dataclasses import dataclass
 
 from crypto.passwords import verify_password
-
 from crypto.totp import verify_totp
 from server.db.engine import session_scope
 from server.journalist import repository as repo

@@ -12,9 +12,9 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from crypto.passwords import hash_password
 from sqlalchemy.engine import Engine
 
+from crypto.passwords import hash_password
 from server.clock import Clock
 from server.journalist.sessions import OpaqueStore
 from server.journalist.throttle import AttemptThrottle
