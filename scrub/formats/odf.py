@@ -23,6 +23,7 @@ import posixpath
 from scrub.base import Profile, Report, ScrubError
 from scrub.formats import _xml, _zip
 from scrub.formats._embedded import clean_embedded
+from scrub.formats._family import FamilyScrubber
 from scrub.formats._odf_policy import (
     MANIFEST_NS,
     ContentPolicy,
@@ -169,21 +170,9 @@ class _Job:
         )
 
 
-class OdfScrubber:
-    """One scrubber for odt, ods, odp. The registry maps all three to
-    SCRUBBER; which one it was handed is `report.detected_type`."""
-
-    def __init__(self, type_name: str) -> None:
-        self.type_name = type_name
-
-    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
-        kind = report.detected_type if report.detected_type in _TYPES else self.type_name
-        return _Job(kind).run(untrusted_data, profile, report)
-
-
 _TYPES = frozenset({"odt", "ods", "odp"})
-ODT = OdfScrubber("odt")
-ODS = OdfScrubber("ods")
-ODP = OdfScrubber("odp")
+ODT = FamilyScrubber("odt", _TYPES, _Job)
+ODS = FamilyScrubber("ods", _TYPES, _Job)
+ODP = FamilyScrubber("odp", _TYPES, _Job)
 SCRUBBERS = (ODT, ODS, ODP)
 SCRUBBER = ODT

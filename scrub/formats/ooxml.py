@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from scrub.base import Profile, Report, ScrubError
 from scrub.formats import _xml, _zip
 from scrub.formats._embedded import clean_embedded
+from scrub.formats._family import FamilyScrubber
 from scrub.formats._metafile import blank_emf_description, is_metafile
 from scrub.formats._ooxml_policy import DROP_REL_TYPES, Labels, OoxmlPolicy, part_fields
 from scrub.formats._paths import basename, is_local_path
@@ -282,21 +283,9 @@ class _Job:
         )
 
 
-class OoxmlScrubber:
-    """One scrubber for docx, xlsx, pptx. The registry maps all three to
-    SCRUBBER; which one it was handed is `report.detected_type`."""
-
-    def __init__(self, type_name: str) -> None:
-        self.type_name = type_name
-
-    def scrub(self, untrusted_data: bytes, profile: Profile, report: Report) -> bytes:
-        kind = report.detected_type if report.detected_type in _TYPES else self.type_name
-        return _Job(kind).run(untrusted_data, profile, report)
-
-
 _TYPES = frozenset({"docx", "xlsx", "pptx"})
-DOCX = OoxmlScrubber("docx")
-XLSX = OoxmlScrubber("xlsx")
-PPTX = OoxmlScrubber("pptx")
+DOCX = FamilyScrubber("docx", _TYPES, _Job)
+XLSX = FamilyScrubber("xlsx", _TYPES, _Job)
+PPTX = FamilyScrubber("pptx", _TYPES, _Job)
 SCRUBBERS = (DOCX, XLSX, PPTX)
 SCRUBBER = DOCX
