@@ -41,7 +41,7 @@ from collections.abc import Callable
 import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.multival import MultiValue
 
 from scrub.base import Profile, Rejected, Report
@@ -197,9 +197,19 @@ class DicomScrubber:
             # Touch every element now so a malformed value fails here, as a
             # rejection, not halfway through writing.
             _walk_all(ds, _check_text)
-        except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OSError) as exc:
+            _check_complete(ds)
+        except (
+            InvalidDicomError,
+            BytesLengthException,
+            EOFError,
+            ValueError,
+            KeyError,
+            TypeError,
+            OSError,
+            # pydicom raises this for a VR it cannot decode (found by fuzzing).
+            NotImplementedError,
+        ) as exc:
             raise Rejected("the DICOM file is malformed") from exc
-        _check_complete(ds)
         pixels_before = ds.PixelData if "PixelData" in ds else None
         burned = str(ds.get("BurnedInAnnotation", "")).strip().upper()
         cleaner = _Cleaner(profile, report)

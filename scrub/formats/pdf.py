@@ -102,7 +102,13 @@ class PdfScrubber:
                 check_count(int(size), limits.max_objects, "PDF objects")
             check_count(len(pdf.pages), limits.max_pages, "PDF pages")
             damaged = bool(pdf.get_warnings())
-            self._clean(pdf, profile, report)
+            try:
+                self._clean(pdf, profile, report)
+            except (AttributeError, TypeError, KeyError, ValueError, UnicodeDecodeError) as exc:
+                # Hostile structure (an array where a dictionary must be, a
+                # name that is not UTF-8, ...) found by fuzzing: a rejection,
+                # never a half-cleaned document.
+                raise Rejected("the PDF's structure is malformed") from exc
             # Fresh ID: random first half; with deterministic_id qpdf derives
             # the second from the content instead of the current time.
             pdf.trailer.ID = Array([String(os.urandom(16)), String(os.urandom(16))])
