@@ -170,6 +170,34 @@ def apply_limits(config: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
+# Working room a job gets beyond its input, and per input byte: rebuilding
+# needs the input, the output and the parser's own structures. A small hostile
+# file (a 7 MB PDF declaring 300k objects) then cannot grow a worker to the
+# pool-wide cap, which only large legitimate files approach.
+_JOB_BASE_BYTES = 256 << 20
+_JOB_BYTES_PER_INPUT_BYTE = 8
+
+
+def _vm_size() -> int:
+    """This process's virtual size now (read before /proc becomes unreachable)."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 128 << 20
+
+
+def _tighten_memory(cap: int, base_vm: int, input_bytes: int) -> None:
+    # Lowering a limit is always allowed; the job may never exceed `cap`.
+    limit = min(
+        cap, base_vm + input_bytes + _JOB_BASE_BYTES + _JOB_BYTES_PER_INPUT_BYTE * input_bytes
+    )
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(config_json: str) -> None:
     """Entry point of a worker process. Isolate, limit, then serve one request."""
     config = json.loads(config_json)
@@ -190,6 +218,7 @@ def main(config_json: str) -> None:
     _preimport()
     from scrub.api import scrub_bytes  # noqa: PLC0415
 
+    base_vm = _vm_size()
     filesystem = isolate_filesystem() or "none"
     apply_limits(config)
 
@@ -200,6 +229,7 @@ def main(config_json: str) -> None:
         os._exit(2)
     request = json.loads(_read_exact(proto_in, hlen))
     untrusted_data = _read_exact(proto_in, dlen)
+    _tighten_memory(int(config["memory_bytes"]), base_vm, dlen)
     base = PROFILES.get(request["profile"], Profile(name=request["profile"]))
     profile = dataclasses.replace(base, limits=Limits(**request["limits"]))
     try:

@@ -3,6 +3,7 @@ timeout and crash, a fresh worker afterwards, and no network inside."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import subprocess
@@ -167,3 +168,41 @@ def test_pool_reports_its_isolation() -> None:
     with ScrubPool(max_workers=1) as pool:
         assert pool.scrub(_jpeg(), DEFAULT_PROFILE).report.outcome is Outcome.CLEANED
     assert pool.filesystem_isolation in {"chroot+nobody", "userns-chroot", "none"}
+
+
+@pytest.mark.slow
+def test_a_small_hostile_file_cannot_grow_a_worker_to_the_pool_cap() -> None:
+    # A 13 MiB PDF declaring 300k referenced objects made a worker grow to
+    # ~900 MiB under the 1 GiB pool cap. The per-job bound scales with the
+    # input (scrub/_worker.py), so it now stays far below.
+    import threading
+    import time
+
+    import psutil
+
+    from tests.scrub.test_pdf import _many_objects
+
+    data = _many_objects(300_000, reachable=True)
+    pool = ScrubPool(max_workers=1)
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        me = psutil.Process()
+        while not done.is_set():
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, sum(c.memory_info().rss for c in me.children(recursive=True)))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result = pool.scrub(data, DEFAULT_PROFILE)
+    finally:
+        done.set()
+        watcher.join()
+        pool.close()
+    assert result.report.outcome in (Outcome.CLEANED, Outcome.REJECTED)
+    assert (result.data is not None) == (result.report.outcome is Outcome.CLEANED)
+    assert peak < 512 * 1024 * 1024, f"worker peak RSS {peak >> 20} MiB"
