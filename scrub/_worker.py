@@ -174,8 +174,8 @@ def apply_limits(config: dict[str, int]) -> None:
 # needs the input, the output and the parser's own structures. A small hostile
 # file (a 7 MB PDF declaring 300k objects) then cannot grow a worker to the
 # pool-wide cap, which only large legitimate files approach.
-_JOB_BASE_BYTES = 256 << 20
-_JOB_BYTES_PER_INPUT_BYTE = 8
+_JOB_BASE_BYTES = 192 << 20
+_JOB_BYTES_PER_INPUT_BYTE = 6
 
 
 def _vm_size() -> int:
