@@ -9,8 +9,11 @@ at a random moment, restarts, and then:
   landed just before the kill) and opens in full;
 - after start-up no bundle is without a row, no row without a bundle, no
   signature without both and no temp file remains (the sweep says what it did);
+- the journalist's real CLIs (`journalist fetch` from the restarted server,
+  `journalist decrypt`) fetch, verify and open every bundle;
 - no plaintext marker anywhere: data dir (DB, WAL, journal, store), the
-  server's TMPDIR, its log, and files new in /dev/shm.
+  server's TMPDIR, its log, and files new in /tmp and /dev/shm (the
+  journalist's opened folder excepted).
 
 Seed: SAMIZDAT_CRASH_SEED (default fixed, printed). SAMIZDAT_SOAK=1: more
 trials and bigger files.
@@ -35,7 +38,12 @@ from tests.proof.conftest import SOAK
 from tests.proof.figures import Figures
 from tests.proof.payloads import KiB, MiB, Upload, make_upload
 from tests.proof.verify import open_bundles, scan_for_marker, store_state
-from tests.support.server_process import FreshInstance, HttpSource, ServerProcess
+from tests.support.server_process import (
+    FreshInstance,
+    HttpSource,
+    ServerProcess,
+    fetch_and_decrypt,
+)
 
 SEED = int(os.environ.get("SAMIZDAT_CRASH_SEED", "20240611"))
 TRIALS = 10 if SOAK else 3
@@ -170,6 +178,7 @@ def test_kill9_during_concurrent_uploads_loses_nothing(
             by_message[a.upload.message] = a.upload
         sent_bytes += sum(a.upload.size for a in load.attempts if a.acked)
 
+        t_verify = time.monotonic()
         start_log = server.start()
         sweeps.append(_sweep_counts(start_log))
         state = store_state(fresh.data_dir)
@@ -185,9 +194,16 @@ def test_kill9_during_concurrent_uploads_loses_nothing(
         acked_trial = sum(a.acked for a in load.attempts)
         print(
             f"trial {trial}: kill at {kill_at:.2f}s, attempts {len(load.attempts)}, "
-            f"acked {acked_trial}, bundles now {len(state.rows)}, sweep {sweeps[-1]}"
+            f"acked {acked_trial}, bundles now {len(state.rows)}, sweep {sweeps[-1]}, "
+            f"restart + verify {time.monotonic() - t_verify:.1f}s"
         )
 
+    # The journalist's path end to end with the real CLIs: fetch from the
+    # restarted server, then decrypt everything (exit 0 = all verified).
+    t_cli = time.monotonic()
+    cli_opened = fetch_and_decrypt(fresh, server.journalist_url, opened_dir / "cli")
+    print(f"journalist fetch + decrypt (CLIs): {time.monotonic() - t_cli:.1f}s")
+    cli_messages = {(f / "message.txt").read_text() for f in cli_opened}
     found_tags = {u.tag for u in checked.values()}
     acked = [a for a in all_attempts if a.acked]
     lost = [a.upload.tag for a in acked if a.upload.tag not in found_tags]
@@ -196,13 +212,15 @@ def test_kill9_during_concurrent_uploads_loses_nothing(
     # No plaintext anywhere the server could have written (scanned before
     # anything else reads the opened folder; the workstation is excluded).
     server.stop()
+    t_scan = time.monotonic()
     hits, scanned = scan_for_marker(
         marker,
         everything_under=[fresh.data_dir, Path(server.env["TMPDIR"]), server.log_path.parent],
-        recent_under=[Path("/dev/shm")],
+        recent_under=[Path("/tmp"), Path("/dev/shm")],
         since=started_at,
         exclude=[opened_dir],
     )
+    print(f"scan: {scanned} files in {time.monotonic() - t_scan:.1f}s")
     final = store_state(fresh.data_dir)
 
     figures("seed", SEED)
@@ -214,6 +232,7 @@ def test_kill9_during_concurrent_uploads_loses_nothing(
     figures("unacknowledged but landed whole", unacked_landed)
     figures("sweeps (temp, orphans) per restart", sweeps)
     figures("scrub workers outliving kill -9", len(orphans_alive))
+    figures("bundles fetched + decrypted by the journalist CLIs", len(cli_opened))
     figures("files scanned", scanned)
     figures("marker hits", len(hits))
     print(f"lost={len(lost)} hits={len(hits)} acked={len(acked)} attempts={len(all_attempts)}")
@@ -221,5 +240,7 @@ def test_kill9_during_concurrent_uploads_loses_nothing(
     assert len(acked) >= TRIALS, "too few acknowledged submissions to prove anything"
     assert not lost, f"acknowledged but lost: {lost}"
     assert final.consistent(), final
+    assert len(cli_opened) == len(final.rows), (len(cli_opened), len(final.rows))
+    assert cli_messages == {u.message for u in checked.values()}
     assert not hits, hits
     assert not orphans_alive, f"scrub workers survived the server's kill -9: {orphans_alive}"

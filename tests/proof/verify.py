@@ -77,6 +77,11 @@ def open_bundles(
     return opened
 
 
+# A recent file in a shared /tmp bigger than this is another suite's (the
+# machine is shared); every file our tests and the server write is smaller.
+RECENT_MAX_BYTES = 512 * 1024 * 1024
+
+
 def recent_files(roots: Iterable[Path], since: float) -> list[Path]:
     """Regular files under `roots` changed since `since` (the test's start)."""
     out: list[Path] = []
@@ -90,7 +95,9 @@ def recent_files(roots: Iterable[Path], since: float) -> list[Path]:
                     st = p.lstat()
                 except OSError:
                     continue
-                if p.is_file() and not p.is_symlink() and max(st.st_mtime, st.st_ctime) >= since:
+                recent = max(st.st_mtime, st.st_ctime) >= since
+                small = st.st_size <= RECENT_MAX_BYTES
+                if recent and small and p.is_file() and not p.is_symlink():
                     out.append(p)
     return out
 

@@ -122,6 +122,56 @@ def make_instance(base: Path, *, name: str = "alice") -> FreshInstance:
     return FreshInstance(data_dir, identity_file, passphrase_file, server_pub, journalist)
 
 
+def fetch_and_decrypt(inst: FreshInstance, journalist_url: str, work: Path) -> list[Path]:
+    """The journalist's whole path with the real CLIs: `journalist fetch` from
+    the running server (password + TOTP, pinned server key), then `journalist
+    decrypt` of every fetched bundle (exit 0 only if all verified and opened).
+    Returns the opened submission folders."""
+    from crypto.totp import totp_code
+
+    work.mkdir(parents=True, exist_ok=True)
+    password_file = work / "password.txt"
+    password_file.write_text(inst.journalist["password"] + "\n")
+    env = {"SAMIZDAT_CLIENT_DIR": str(work / "client")}
+    inbox, opened = work / "inbox", work / "opened"
+    samizdat(
+        "journalist",
+        "fetch",
+        "--server",
+        journalist_url,
+        "--user",
+        inst.journalist["name"],
+        "--password-file",
+        password_file,
+        "--otp",
+        totp_code(inst.journalist["totp_secret"], time.time()),
+        "--server-key",
+        inst.server_pub,
+        "--out",
+        inbox,
+        env=env,
+        timeout=600,
+    )
+    bundles = sorted(inbox.glob("*.age"))
+    if bundles:
+        samizdat(
+            "journalist",
+            "decrypt",
+            *bundles,
+            "--identity",
+            inst.identity_file,
+            "--passphrase-file",
+            inst.passphrase_file,
+            "--server-key",
+            inst.server_pub,
+            "--out",
+            opened,
+            env=env,
+            timeout=600,
+        )
+    return sorted(p for p in opened.iterdir() if p.is_dir()) if opened.exists() else []
+
+
 @dataclass
 class ServerProcess:
     """`samizdat serve` in its own process group, logs to `log_path`."""
