@@ -23,6 +23,10 @@ MESSAGE_FIELD = "message"
 # Small fields other than the message (csrf token, checkbox, honeypot).
 _MAX_SMALL_FIELD = 4096
 _MAX_FILENAME_BYTES = 1024
+# One part header line, enforced by python-multipart while it streams. A long
+# file name (4 KiB of UTF-8 is ordinary in some scripts) must fit; its default
+# (4 KiB + 128) refused such a submission whole.
+_MAX_HEADER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,20 @@ class FormHandler(Protocol):
     def file_start(self, untrusted_filename: str) -> None: ...
     def file_data(self, untrusted_data: bytes) -> None: ...
     def file_end(self) -> None: ...
+
+
+def _shorten_utf8(raw: bytes, limit: int) -> bytes:
+    if len(raw) <= limit:
+        return raw
+    cut = raw[:limit]
+    # Never leave half a UTF-8 character at the end: find the last lead byte
+    # and drop it with its continuation bytes if the character was cut.
+    i = len(cut) - 1
+    while i > 0 and (cut[i] & 0xC0) == 0x80:
+        i -= 1
+    lead = cut[i]
+    need = 1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+    return cut if len(cut) - i >= need else cut[:i]
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -80,6 +98,7 @@ class StreamingForm:
                 "on_part_data": self._part_data,
                 "on_part_end": self._part_end,
             },
+            max_header_size=_MAX_HEADER_BYTES,
         )
         self._ended = False
 
@@ -126,8 +145,10 @@ class StreamingForm:
                 # field: its bytes are counted against the total, never kept.
                 self._kind = "skip"
                 return
-            if len(raw_filename) > _MAX_FILENAME_BYTES:
-                raise LimitExceeded("field")
+            # An over-long name is shortened, not refused: it only travels
+            # inside the sealed manifest (sanitised there), and one file's
+            # name must not stop the whole submission from landing.
+            raw_filename = _shorten_utf8(raw_filename, _MAX_FILENAME_BYTES)
             self._files += 1
             if self._files > self._limits.max_files:
                 raise LimitExceeded("files")

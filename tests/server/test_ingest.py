@@ -98,6 +98,21 @@ def test_a_rejected_file_does_not_stop_the_others(
     assert "note.txt" in names
 
 
+def test_a_very_long_file_name_is_shortened_and_does_not_stop_the_others(
+    instance: Instance, client: SourceClient, tmp_path: Path
+) -> None:
+    client.new_source()
+    long_name = "снимок-" * 400 + ".txt"  # ~5.6 KiB of UTF-8, over the 1 KiB name cap
+    r = client.submit([(long_name, b"first file\n"), ("second.txt", b"second file\n")])
+    assert r.status_code == 200
+    (opened,) = open_all(instance, tmp_path / "out")
+    contents = sorted(f.path.read_bytes() for f in opened.files)
+    assert contents == [b"first file\n", b"second file\n"]
+    shortened = [f.name for f in opened.files if f.name != "second.txt"]
+    assert len(shortened) == 1 and len(shortened[0].encode()) <= 1024
+    assert shortened[0].startswith("снимок-")
+
+
 def test_file_over_the_in_memory_cap_is_sealed_not_cleaned(
     instance: Instance, client: SourceClient, tmp_path: Path
 ) -> None:
