@@ -22,33 +22,14 @@ from dataclasses import dataclass
 
 from crypto.errors import CryptoError
 from scrub.base import DEFAULT_PROFILE, Outcome, Report, ScrubError
-from scrub.sniff import sniff, sniff_bytes
+from scrub.sniff import TYPES, sniff, sniff_bytes
 
 # Fixed keys so seeds and regression inputs replay the same way every time.
 _IDENTITY_HEX = "4f" * 32
 _SIGNING_SEED = bytes(range(32))
 _SIGNED_MESSAGE = b"samizdat fuzz message\n"
 _BOUNDARY = b"fuzzboundary"
-_SNIFF_TYPES = {
-    "jpeg",
-    "png",
-    "webp",
-    "gif",
-    "tiff",
-    "heif",
-    "pdf",
-    "docx",
-    "xlsx",
-    "pptx",
-    "odt",
-    "ods",
-    "odp",
-    "mp4",
-    "mov",
-    "dicom",
-    "text",
-    "unknown",
-}
+_SNIFF_TYPES = frozenset(TYPES)
 
 
 @dataclass(frozen=True)
