@@ -1,6 +1,6 @@
 """Drive python-multipart's push parser and enforce limits while streaming.
 
-Starlette's `request.form()`/`UploadFile` spool parts over 1 MiB to a
+Starlette's `request.form()` and its upload objects spool parts over 1 MiB to a
 plaintext temp file; this parser hands each body slice straight to a handler
 and keeps nothing itself except small text fields.
 
