@@ -29,7 +29,8 @@ from typing import Any
 import click
 
 from client.online.config import client_dir, write_private_text
-from crypto.errors import CryptoError, KeyFormatError
+from client.pinning import Pin, read_public_key, write_pin
+from crypto.errors import CryptoError
 from crypto.keychain import KeyChain
 from crypto.rootcert import RevocationList, parse_revocations, trusted_by_root, verify_certificate
 from crypto.signing import PublicKey
@@ -59,39 +60,26 @@ def root_pin_path(environ: dict[str, str] | None = None) -> Path:
 
 
 def read_root_file(path: Path) -> PublicKey:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RootTrustError(
-            f"cannot read the root key file {path}: {type(exc).__name__}",
-            hint="give root.pub from `samizdat admin root-key init` (your admin hands it over)",
-        ) from None
-    try:
-        return PublicKey.parse(text)
-    except KeyFormatError as exc:
-        raise RootTrustError(
-            f"{path}: {exc}",
-            hint="give root.pub from `samizdat admin root-key init` (your admin hands it over)",
-        ) from None
+    return read_public_key(
+        path,
+        what="root key",
+        hint="give root.pub from `samizdat admin root-key init` (your admin hands it over)",
+        error=lambda message, hint: RootTrustError(message, hint=hint),
+    )
 
 
-@dataclass(frozen=True)
-class RootPin:
-    key: PublicKey
-    previous: PublicKey | None
-
-
-def pin_root(key: PublicKey, *, replace: bool, environ: dict[str, str] | None = None) -> RootPin:
-    path = root_pin_path(environ)
-    previous = read_root_file(path) if path.exists() else None
-    if previous is not None and previous != key and not replace:
-        raise RootTrustError(
+def pin_root(key: PublicKey, *, replace: bool, environ: dict[str, str] | None = None) -> Pin:
+    return write_pin(
+        root_pin_path(environ),
+        key,
+        replace=replace,
+        read=read_root_file,
+        refused=lambda previous: RootTrustError(
             f"a different organisation root key ({previous.key_id_hex}) is already pinned",
             hint="a newsroom's root rarely changes: check the new root.pub with your admin "
             "in person, then pass --replace",
-        )
-    write_private_text(path, key.minisign_text())
-    return RootPin(key, previous)
+        ),
+    )
 
 
 def pinned_root(environ: dict[str, str] | None = None) -> PublicKey | None:

@@ -19,43 +19,34 @@ from pathlib import Path
 
 from client.online.config import pin_path, write_private_text
 from client.online.errors import TrustProblem
+from client.pinning import Pin, read_public_key, write_pin
 from client.trustroot import pinned_root, require_among, verdict
-from crypto.errors import CryptoError, KeyFormatError
+from crypto.errors import CryptoError
 from crypto.keychain import KeyChain
 from crypto.signing import PublicKey
 
 
 def read_key_file(path: Path) -> PublicKey:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TrustProblem(
-            f"cannot read the server key file {path}: {type(exc).__name__}",
-            hint="give the minisign public key from `samizdat admin signing-key export`",
-        ) from None
-    try:
-        return PublicKey.parse(text)
-    except KeyFormatError as exc:
-        raise TrustProblem(f"{path}: {exc}", hint=exc.hint) from None
+    return read_public_key(
+        path,
+        what="server key",
+        hint="give the minisign public key from `samizdat admin signing-key export`",
+        error=lambda message, hint: TrustProblem(message, hint=hint),
+    )
 
 
-@dataclass(frozen=True)
-class PinResult:
-    key: PublicKey
-    previous: PublicKey | None
-
-
-def pin(key: PublicKey, *, replace: bool, environ: dict[str, str] | None = None) -> PinResult:
-    path = pin_path(environ)
-    previous = load_pinned(environ) if path.exists() else None
-    if previous is not None and previous != key and not replace:
-        raise TrustProblem(
+def pin(key: PublicKey, *, replace: bool, environ: dict[str, str] | None = None) -> Pin:
+    return write_pin(
+        pin_path(environ),
+        key,
+        replace=replace,
+        read=lambda _path: load_pinned(environ),
+        refused=lambda previous: TrustProblem(
             f"a different server key ({previous.key_id_hex}) is already pinned",
             hint="if the newsroom really changed it, pass --replace (check the new key "
             "with your admin in person first)",
-        )
-    write_private_text(path, key.minisign_text())
-    return PinResult(key, previous)
+        ),
+    )
 
 
 def load_pinned(environ: dict[str, str] | None = None) -> PublicKey:
